@@ -1,0 +1,125 @@
+"""Every host runs what its role says, listens only where intended, and keeps secrets private."""
+import hashlib
+
+import pytest
+
+from conftest import hosts_of, host, worker_instances
+
+MAIN_DAEMONS = ["airflow-webserver", "airflow-scheduler", "airflow-dag-processor",
+                "airflow-triggerer", "airflow-flower", "redis-server"]
+AIRFLOW_HOSTS = sorted(set(hosts_of("airflow_main")) | set(hosts_of("airflow_workers")))
+
+
+def listening(h) -> set:
+    """(address, port) pairs of every listening TCP socket."""
+    out = h.check_output("ss -Hltn")
+    pairs = set()
+    for line in out.splitlines():
+        local = line.split()[3]
+        addr, _, port = local.rpartition(":")
+        pairs.add((addr.strip("[]"), int(port)))
+    return pairs
+
+
+def ports(h) -> set:
+    return {port for _, port in listening(h)}
+
+
+@pytest.mark.parametrize("unit", MAIN_DAEMONS)
+def test_main_daemons_enabled_and_active(main_host, unit):
+    service = main_host.service(unit)
+    assert service.is_enabled, f"{unit} not enabled"
+    assert service.is_running, f"{unit} not active"
+
+
+def test_worker_instances_enabled_and_active(worker_hosts, worker_instances_by_host):
+    for name, h in worker_hosts.items():
+        for n in range(1, worker_instances_by_host[name] + 1):
+            service = h.service(f"airflow-worker@{n}")
+            assert service.is_enabled and service.is_running, f"airflow-worker@{n} on {name}"
+
+
+def test_main_vm_ports(main_host):
+    sockets = listening(main_host)
+    all_ifaces = {port for addr, port in sockets if addr in ("0.0.0.0", "*", "::")}
+    # API server (UI + REST + execution API), Redis and Flower are reachable from the other VMs
+    assert {8080, 6379, 5555} <= all_ifaces
+    # the scheduler health check answers on loopback only
+    assert ("127.0.0.1", 8974) in sockets
+    assert 8974 not in all_ifaces
+
+
+def test_worker_log_server_ports(worker_hosts, worker_instances_by_host):
+    for name, h in worker_hosts.items():
+        expected = {8793 + n - 1 for n in range(1, worker_instances_by_host[name] + 1)}
+        assert expected <= ports(h), f"{name} log-server ports {expected} not all listening"
+
+
+def test_worker_only_vms_run_no_main_services():
+    for name in set(hosts_of("airflow_workers")) - set(hosts_of("airflow_main")):
+        busy = ports(host(name)) & {8080, 6379, 5555, 8974, 5432}
+        assert not busy, f"worker VM {name} listens on {busy}"
+
+
+def test_db_host_listens_and_requires_ssl():
+    db = host(hosts_of("airflow_db_local")[0])
+    assert 5432 in ports(db)
+    query = ("SELECT count(*) FILTER (WHERE NOT s.ssl), count(*) FROM pg_stat_ssl s "
+             "JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'airflow'")
+    out = db.check_output(f"runuser -u postgres -- psql -At -c \"{query}\" airflow")
+    unencrypted, total = map(int, out.split("|"))
+    assert total > 0, "no Airflow connection to the DB"
+    assert unencrypted == 0, f"{unencrypted} of {total} Airflow DB connections are not SSL"
+
+
+@pytest.mark.parametrize("name", AIRFLOW_HOSTS)
+def test_executor_is_celery(name):
+    out = host(name).check_output("/usr/local/bin/airflow config get-value core executor")
+    assert out.strip().splitlines()[-1] == "CeleryExecutor"
+
+
+@pytest.mark.parametrize("name", AIRFLOW_HOSTS)
+def test_config_is_private(name):
+    h = host(name)
+    for path in ["/etc/airflow/airflow.cfg", "/etc/airflow/airflow.env", "/etc/airflow/webserver_config.py"]:
+        f = h.file(path)
+        assert f.user == "root" and f.group == "airflow", path
+        assert f.mode & 0o007 == 0, f"{path} is world-accessible ({oct(f.mode)})"
+    assert host(name).file("/etc/airflow").mode & 0o007 == 0
+
+
+def test_shared_secrets_identical_on_every_host():
+    digests = {}
+    for name in AIRFLOW_HOSTS:
+        values = []
+        for section, key in [("core", "fernet_key"), ("api", "secret_key"), ("api_auth", "jwt_secret")]:
+            out = host(name).check_output(f"/usr/local/bin/airflow config get-value {section} {key}")
+            values.append(out.strip().splitlines()[-1])
+        digests[name] = hashlib.sha256("|".join(values).encode()).hexdigest()
+    assert len(set(digests.values())) == 1, f"secrets differ between hosts: {digests}"
+
+
+def test_execution_api_points_at_main_vm():
+    main = hosts_of("airflow_main")[0]
+    for name in AIRFLOW_HOSTS:
+        out = host(name).check_output("/usr/local/bin/airflow config get-value core execution_api_server_url")
+        assert out.strip().splitlines()[-1] == f"http://{main}:8080/execution/"
+
+
+def test_redis_requires_password(main_host):
+    out = main_host.run("redis-cli -h 127.0.0.1 ping")
+    assert "NOAUTH" in out.stdout + out.stderr
+
+
+def test_health_endpoints(main_host):
+    health = main_host.check_output("curl -sf http://127.0.0.1:8080/api/v2/monitor/health")
+    for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
+        assert f'"{component}":{{"status":"healthy"' in health.replace(" ", ""), health
+    assert main_host.run("curl -sf http://127.0.0.1:8974/health").rc == 0
+
+
+def test_flower_requires_basic_auth(main_host, flower_password):
+    assert main_host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5555/api/workers") == "401"
+    workers = main_host.check_output(f"curl -sf -u admin:{flower_password} http://127.0.0.1:5555/api/workers")
+    expected = sum(worker_instances(n) for n in hosts_of("airflow_workers"))
+    assert workers.count("@") >= expected, workers

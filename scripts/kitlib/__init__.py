@@ -1,0 +1,1 @@
+"""Helpers for the local test bed: Docker "VMs", the wheelhouse, and the Airflow REST API."""

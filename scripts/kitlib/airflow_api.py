@@ -1,0 +1,109 @@
+"""A small client for the Airflow 3 REST API (v2), as the demo, tests and benchmarks use it."""
+import time
+from datetime import datetime, timezone
+
+import requests
+
+
+class AirflowApi:
+    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30):
+        self.base = base_url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.session = requests.Session()
+        self._token_at = 0.0
+
+    # --- auth -------------------------------------------------------------------------------------
+    def login(self) -> None:
+        """POST /auth/token with the FAB user's credentials; the JWT goes into every later call."""
+        resp = self.session.post(f"{self.base}/auth/token", timeout=self.timeout,
+                                 json={"username": self.username, "password": self.password})
+        resp.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        self._token_at = time.monotonic()
+
+    def _call(self, method: str, path: str, **kwargs):
+        if time.monotonic() - self._token_at > 600:
+            self.login()
+        resp = self.session.request(method, f"{self.base}{path}", timeout=self.timeout, **kwargs)
+        if resp.status_code == 401:
+            self.login()
+            resp = self.session.request(method, f"{self.base}{path}", timeout=self.timeout, **kwargs)
+        return resp
+
+    def get(self, path: str, **kwargs) -> dict:
+        resp = self._call("GET", path, **kwargs)
+        resp.raise_for_status()
+        return resp.json()
+
+    # --- health -----------------------------------------------------------------------------------
+    def health(self) -> dict:
+        return requests.get(f"{self.base}/api/v2/monitor/health", timeout=self.timeout).json()
+
+    def wait_healthy(self, timeout: float = 300) -> dict:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.health()
+                components = ("metadatabase", "scheduler", "dag_processor", "triggerer")
+                if all(last.get(c, {}).get("status") == "healthy" for c in components):
+                    return last
+            except requests.RequestException as exc:
+                last = str(exc)
+            time.sleep(2)
+        raise TimeoutError(f"API server not healthy after {timeout}s: {last}")
+
+    # --- DAGs and runs ----------------------------------------------------------------------------
+    def wait_dag(self, dag_id: str, timeout: float = 300) -> dict:
+        """Wait until the DAG processor has parsed the DAG (it appears in the API)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            resp = self._call("GET", f"/api/v2/dags/{dag_id}")
+            if resp.status_code == 200:
+                return resp.json()
+            time.sleep(1)
+        errors = self.get("/api/v2/importErrors").get("import_errors", [])
+        raise TimeoutError(f"DAG {dag_id} not visible after {timeout}s; import errors: {errors}")
+
+    def unpause(self, dag_id: str) -> None:
+        resp = self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        resp.raise_for_status()
+
+    def trigger(self, dag_id: str, conf: dict | None = None, logical_date: str | None = "now") -> str:
+        """Trigger a run. A logical date is given by default: DAGs that render {{ ds }} need one."""
+        if logical_date == "now":
+            logical_date = datetime.now(timezone.utc).isoformat()
+        body = {"logical_date": logical_date, "conf": conf or {}}
+        resp = self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
+        resp.raise_for_status()
+        return resp.json()["dag_run_id"]
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            state = self.run_state(dag_id, run_id)
+            if state in ("success", "failed"):
+                return state
+            time.sleep(1)
+        raise TimeoutError(f"run {dag_id}/{run_id} still {state} after {timeout}s")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                        params={"limit": 1000})["task_instances"]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1,
+                 map_index: int = -1) -> str:
+        data = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+                        params={"full_content": "true", "map_index": map_index},
+                        headers={"Accept": "application/json"})
+        content = data.get("content", "")
+        if isinstance(content, list):
+            return "\n".join(part if isinstance(part, str) else str(part.get("event", part))
+                             for part in content)
+        return str(content)

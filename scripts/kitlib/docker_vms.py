@@ -1,0 +1,128 @@
+"""Local "VMs": Debian 12 containers with systemd as PID 1, on a private Docker network.
+
+The flags are the ones that let systemd and Debian's hardened units (redis, postgresql) run without
+--privileged on hosts that lack CAP_SYS_RESOURCE; see ../../molecule/ for the same set in Molecule.
+"""
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from . import paths
+from .shell import run
+
+IMAGE_REPO = "airflow-gcp-kit/debian12-systemd"
+SYSTEMD_FLAGS = [
+    "--cgroupns=host",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs", "/run",
+    "--tmpfs", "/run/lock",
+    "--security-opt", "seccomp=unconfined",
+    "--cap-add", "SYS_ADMIN",
+    "--cap-add", "NET_ADMIN",
+    "--cap-add", "SYS_PTRACE",
+]
+
+
+@dataclass
+class Vm:
+    name: str
+    ports: list = field(default_factory=list)  # "127.0.0.1:HOST:CONTAINER"
+
+
+@dataclass
+class Cluster:
+    prefix: str
+    network: str
+    vms: list
+
+    def names(self):
+        return [vm.name for vm in self.vms]
+
+
+def local_cluster(ui_port: int = 8080, flower_port: int = 5555) -> Cluster:
+    """The layout of ansible/inventories/local/hosts.yml."""
+    return Cluster(
+        prefix="agk",
+        network="agk-net",
+        vms=[
+            Vm("agk-main", [f"127.0.0.1:{ui_port}:8080", f"127.0.0.1:{flower_port}:5555"]),
+            Vm("agk-worker1"),
+            Vm("agk-worker2"),
+            Vm("agk-db"),
+            Vm("agk-gcs"),
+        ],
+    )
+
+
+def ensure_image() -> str:
+    """Build (once) the systemd image with debootstrap + docker import; return its tag."""
+    out = run(["bash", str(paths.REPO / "scripts" / "build-vm-image.sh")], capture=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _exists(kind: str, name: str) -> bool:
+    return subprocess.run(["docker", kind, "inspect", name], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def _running(name: str) -> bool:
+    out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name],
+                         capture_output=True, text=True)
+    return out.returncode == 0 and out.stdout.strip() == "true"
+
+
+def up(cluster: Cluster, image: str, wheelhouse: str) -> None:
+    """Create what is missing, start what is stopped; reuse what runs."""
+    if not _exists("network", cluster.network):
+        run(["docker", "network", "create", cluster.network], capture=True)
+    for vm in cluster.vms:
+        if _exists("container", vm.name):
+            if not _running(vm.name):
+                run(["docker", "start", vm.name], capture=True)
+            continue
+        cmd = ["docker", "run", "-d", "--name", vm.name, "--hostname", vm.name,
+               "--network", cluster.network, "--label", f"airflow-gcp-kit={cluster.prefix}",
+               *SYSTEMD_FLAGS, "-v", f"{wheelhouse}:/opt/wheelhouse:ro"]
+        for port in vm.ports:
+            cmd += ["-p", port]
+        cmd += [image, "/sbin/init"]
+        run(cmd, capture=True)
+    for vm in cluster.vms:
+        wait_booted(vm.name)
+
+
+def wait_booted(name: str, timeout: float = 120) -> None:
+    """Wait until systemd in the container has finished booting (running or degraded)."""
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        out = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"],
+                             capture_output=True, text=True)
+        state = out.stdout.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(1)
+    raise RuntimeError(f"{name}: systemd did not finish booting in {timeout}s (state {state!r})")
+
+
+def down(cluster: Cluster) -> None:
+    names = [vm.name for vm in cluster.vms if _exists("container", vm.name)]
+    if names:
+        run(["docker", "rm", "-f", "-v", *names], capture=True)
+    if _exists("network", cluster.network):
+        run(["docker", "network", "rm", cluster.network], capture=True)
+
+
+def status(cluster: Cluster) -> dict:
+    return {vm.name: ("running" if _running(vm.name) else
+                      "stopped" if _exists("container", vm.name) else "absent")
+            for vm in cluster.vms}
+
+
+def exec_in(name: str, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(["docker", "exec", name, *cmd], check=check, capture=True)
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2)
