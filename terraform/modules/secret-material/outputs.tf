@@ -1,0 +1,5 @@
+output "values" {
+  description = "Derived secret value per secret name."
+  value       = local.values
+  sensitive   = true
+}

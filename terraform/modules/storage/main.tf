@@ -1,0 +1,44 @@
+# Remote task logs. Workers upload, the API server reads; the Airflow GCS handler reads an
+# existing object and rewrites it, so the VM account needs object create/get/delete on this
+# bucket, and nothing on any other.
+resource "google_storage_bucket" "logs" {
+  #checkov:skip=CKV_GCP_62:Access logs of a task-log bucket would only log log reads; Cloud Audit Logs (Data Access) cover this where the organisation wants it.
+  project                     = var.project_id
+  name                        = "${var.project_id}-${var.cluster_name}-task-logs"
+  location                    = var.location
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy
+  labels                      = var.labels
+
+  # Log uploads rewrite objects; versioning keeps the previous copy for a short while.
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      age = var.retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = var.noncurrent_retention_days
+      with_state                 = "ARCHIVED"
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+resource "google_storage_bucket_iam_member" "writer" {
+  bucket = google_storage_bucket.logs.name
+  role   = "roles/storage.objectAdmin"
+  member = var.writer_member
+}

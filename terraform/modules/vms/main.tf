@@ -1,0 +1,72 @@
+locals {
+  # Hardened instance metadata shared by every VM.
+  metadata = {
+    "enable-oslogin"         = "TRUE"
+    "block-project-ssh-keys" = "TRUE"
+    "serial-port-enable"     = "FALSE"
+  }
+
+  instances = merge(
+    {
+      "${var.cluster_name}-main" = {
+        role         = "main"
+        labels       = { "airflow-role" = "main" }
+        machine_type = var.main_machine_type
+        disk_size_gb = var.main_disk_size_gb
+        tags         = var.main_tags
+      }
+    },
+    {
+      for i in range(1, var.worker_count + 1) : "${var.cluster_name}-worker-${i}" => {
+        role         = "worker"
+        labels       = { "airflow-role" = "worker", "airflow-worker-instances" = tostring(var.worker_instances) }
+        machine_type = var.worker_machine_type
+        disk_size_gb = var.worker_disk_size_gb
+        tags         = var.worker_tags
+      }
+    },
+  )
+}
+
+resource "google_compute_instance" "this" {
+  #checkov:skip=CKV_GCP_38:Boot disks use Google-managed encryption; customer-supplied keys would have to be handed to Terraform on every apply.
+  for_each = local.instances
+
+  project                   = var.project_id
+  zone                      = var.zone
+  name                      = each.key
+  machine_type              = each.value.machine_type
+  tags                      = each.value.tags
+  labels                    = merge(var.labels, each.value.labels)
+  metadata                  = local.metadata
+  can_ip_forward            = false
+  deletion_protection       = var.deletion_protection
+  allow_stopping_for_update = true
+
+  boot_disk {
+    auto_delete = true
+    initialize_params {
+      image  = var.image
+      size   = each.value.disk_size_gb
+      type   = var.boot_disk_type
+      labels = merge(var.labels, { "airflow-role" = each.value.role })
+    }
+  }
+
+  # No access_config block: no external IP. Egress goes through Cloud NAT.
+  network_interface {
+    subnetwork = var.subnetwork
+  }
+
+  service_account {
+    email = var.service_account_email
+    # Access is governed by the account's IAM grants, not by legacy scopes.
+    scopes = ["cloud-platform"]
+  }
+
+  shielded_instance_config {
+    enable_secure_boot          = true
+    enable_vtpm                 = true
+    enable_integrity_monitoring = true
+  }
+}

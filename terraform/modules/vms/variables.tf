@@ -1,0 +1,88 @@
+variable "project_id" {
+  description = "Project of the VMs."
+  type        = string
+}
+
+variable "zone" {
+  description = "Zone of the VMs."
+  type        = string
+}
+
+variable "cluster_name" {
+  description = "Cluster name; VMs are <cluster_name>-main and <cluster_name>-worker-1..N."
+  type        = string
+}
+
+variable "subnetwork" {
+  description = "Self link of the subnet."
+  type        = string
+}
+
+variable "service_account_email" {
+  description = "Service account the VMs run as."
+  type        = string
+}
+
+variable "main_tags" {
+  description = "Network tags of the main VM."
+  type        = list(string)
+}
+
+variable "worker_tags" {
+  description = "Network tags of worker VMs."
+  type        = list(string)
+}
+
+variable "worker_count" {
+  description = "Number of worker VMs."
+  type        = number
+}
+
+variable "worker_instances" {
+  description = "Celery worker instances per worker VM (label airflow-worker-instances)."
+  type        = number
+  default     = 1
+}
+
+variable "main_machine_type" {
+  description = "Machine type of the main VM."
+  type        = string
+}
+
+variable "worker_machine_type" {
+  description = "Machine type of worker VMs."
+  type        = string
+}
+
+variable "main_disk_size_gb" {
+  description = "Boot disk size of the main VM."
+  type        = number
+}
+
+variable "worker_disk_size_gb" {
+  description = "Boot disk size of worker VMs."
+  type        = number
+}
+
+variable "boot_disk_type" {
+  description = "Boot disk type."
+  type        = string
+}
+
+variable "image" {
+  description = "Boot image (Debian 12 is what the Ansible roles are tested on)."
+  type        = string
+  default     = "debian-cloud/debian-12"
+}
+
+variable "deletion_protection" {
+  description = "Compute Engine deletion protection."
+  type        = bool
+  default     = false
+}
+
+variable "labels" {
+  description = "Labels; airflow-role is added per VM."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,344 @@
+# ---------------------------------------------------------------------------------------
+# Where
+# ---------------------------------------------------------------------------------------
+variable "project_id" {
+  description = "GCP project id that hosts the cluster (6-30 chars: lowercase letters, digits, hyphens; starts with a letter)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a GCP project id: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "region" {
+  description = "GCP region for the subnet, Cloud SQL, Cloud NAT and the log bucket, e.g. europe-west1."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must look like a GCP region such as europe-west1 or us-central1."
+  }
+}
+
+variable "zone" {
+  description = "GCP zone for the VMs; must be inside var.region, e.g. europe-west1-b."
+  type        = string
+  default     = "europe-west1-b"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+-[a-z]$", var.zone))
+    error_message = "zone must look like a GCP zone such as europe-west1-b."
+  }
+
+  validation {
+    condition     = startswith(var.zone, "${var.region}-")
+    error_message = "zone must be a zone of the chosen region (zone = \"<region>-<letter>\")."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Cluster shape
+# ---------------------------------------------------------------------------------------
+variable "cluster_name" {
+  description = "Short name of the cluster; prefixes every resource name and the Secret Manager secret ids."
+  type        = string
+  default     = "airflow"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,18}[a-z0-9]$", var.cluster_name))
+    error_message = "cluster_name must be 2-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen (derived names such as <cluster_name>-worker-20 must fit GCP limits)."
+  }
+}
+
+variable "worker_count" {
+  description = "Number of Celery worker VMs (<cluster_name>-worker-1..N)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.worker_count >= 1 && var.worker_count <= 20 && floor(var.worker_count) == var.worker_count
+    error_message = "worker_count must be a whole number from 1 to 20."
+  }
+}
+
+variable "max_worker_instances_per_vm" {
+  description = "Most Celery worker instances (airflow-worker@N) any worker VM runs; opens log-server ports 8793..8793+N-1 from the main VM."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.max_worker_instances_per_vm >= 1 && var.max_worker_instances_per_vm <= 8 && floor(var.max_worker_instances_per_vm) == var.max_worker_instances_per_vm
+    error_message = "max_worker_instances_per_vm must be a whole number from 1 to 8."
+  }
+}
+
+variable "worker_instances_per_vm" {
+  description = "Celery worker instances (airflow-worker@N) each worker VM runs; published as the VM label airflow-worker-instances, which the Ansible inventory reads."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.worker_instances_per_vm >= 1 && var.worker_instances_per_vm <= var.max_worker_instances_per_vm && floor(var.worker_instances_per_vm) == var.worker_instances_per_vm
+    error_message = "worker_instances_per_vm must be a whole number from 1 to max_worker_instances_per_vm (the firewall opens log-server ports for that many)."
+  }
+}
+
+variable "main_machine_type" {
+  description = "Machine type of the main VM (API server, scheduler, DAG processor, triggerer, Redis, Flower)."
+  type        = string
+  default     = "e2-standard-4"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,5}-[a-z0-9]+(-[a-z0-9]+)*$", var.main_machine_type))
+    error_message = "main_machine_type must be a Compute Engine machine type such as e2-standard-4 or n2-custom-4-16384."
+  }
+}
+
+variable "worker_machine_type" {
+  description = "Machine type of each worker VM."
+  type        = string
+  default     = "e2-standard-4"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,5}-[a-z0-9]+(-[a-z0-9]+)*$", var.worker_machine_type))
+    error_message = "worker_machine_type must be a Compute Engine machine type such as e2-standard-4 or n2-custom-4-16384."
+  }
+}
+
+variable "main_disk_size_gb" {
+  description = "Boot disk size of the main VM in GB."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.main_disk_size_gb >= 20 && var.main_disk_size_gb <= 2000
+    error_message = "main_disk_size_gb must be between 20 and 2000."
+  }
+}
+
+variable "worker_disk_size_gb" {
+  description = "Boot disk size of each worker VM in GB."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.worker_disk_size_gb >= 20 && var.worker_disk_size_gb <= 2000
+    error_message = "worker_disk_size_gb must be between 20 and 2000."
+  }
+}
+
+variable "boot_disk_type" {
+  description = "Boot disk type of all VMs."
+  type        = string
+  default     = "pd-balanced"
+
+  validation {
+    condition     = contains(["pd-standard", "pd-balanced", "pd-ssd"], var.boot_disk_type)
+    error_message = "boot_disk_type must be one of pd-standard, pd-balanced, pd-ssd."
+  }
+}
+
+variable "vm_deletion_protection" {
+  description = "Set Compute Engine deletion protection on the VMs."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------
+# Network
+# ---------------------------------------------------------------------------------------
+variable "subnet_cidr" {
+  description = "Primary range of the cluster subnet (RFC 1918, /16 to /29)."
+  type        = string
+  default     = "10.10.0.0/24"
+
+  validation {
+    condition = (
+      can(cidrhost(var.subnet_cidr, 0))
+      && can(regex("^(10\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|192\\.168\\.)", var.subnet_cidr))
+      && try(cidrhost(var.subnet_cidr, 0) == split("/", var.subnet_cidr)[0], false)
+      && try(tonumber(split("/", var.subnet_cidr)[1]) >= 16 && tonumber(split("/", var.subnet_cidr)[1]) <= 29, false)
+    )
+    error_message = "subnet_cidr must be a valid IPv4 network in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) with no host bits set and a prefix length from /16 to /29, e.g. 10.10.0.0/24."
+  }
+}
+
+variable "sql_private_range_prefix_length" {
+  description = "Prefix length of the range reserved for private service access (Cloud SQL private IP)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.sql_private_range_prefix_length >= 16 && var.sql_private_range_prefix_length <= 24
+    error_message = "sql_private_range_prefix_length must be between 16 and 24."
+  }
+}
+
+variable "enable_apis" {
+  description = "Enable the project services the cluster needs. Turn off when a platform team manages them."
+  type        = bool
+  default     = true
+}
+
+# ---------------------------------------------------------------------------------------
+# Cloud SQL
+# ---------------------------------------------------------------------------------------
+variable "database_version" {
+  description = "Cloud SQL for PostgreSQL major version."
+  type        = string
+  default     = "POSTGRES_15"
+
+  validation {
+    condition     = contains(["POSTGRES_15", "POSTGRES_16"], var.database_version)
+    error_message = "database_version must be POSTGRES_15 or POSTGRES_16."
+  }
+}
+
+variable "database_tier" {
+  description = "Cloud SQL machine tier, e.g. db-custom-2-7680 or db-g1-small (non-production)."
+  type        = string
+  default     = "db-custom-2-7680"
+
+  validation {
+    condition     = can(regex("^db-[a-z0-9]+(-[a-z0-9]+)*$", var.database_tier))
+    error_message = "database_tier must be a Cloud SQL tier starting with db-, e.g. db-custom-2-7680."
+  }
+}
+
+variable "database_edition" {
+  description = "Cloud SQL edition. ENTERPRISE_PLUS needs db-perf-optimized-N-* tiers."
+  type        = string
+  default     = "ENTERPRISE"
+
+  validation {
+    condition     = contains(["ENTERPRISE", "ENTERPRISE_PLUS"], var.database_edition)
+    error_message = "database_edition must be ENTERPRISE or ENTERPRISE_PLUS."
+  }
+}
+
+variable "database_availability_type" {
+  description = "REGIONAL (high availability, failover replica in another zone) or ZONAL."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "ZONAL"], var.database_availability_type)
+    error_message = "database_availability_type must be REGIONAL or ZONAL."
+  }
+}
+
+variable "database_disk_size_gb" {
+  description = "Initial Cloud SQL disk size in GB (grows automatically)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.database_disk_size_gb >= 10 && var.database_disk_size_gb <= 65536
+    error_message = "database_disk_size_gb must be between 10 and 65536."
+  }
+}
+
+variable "database_deletion_protection" {
+  description = "Protect the Cloud SQL instance from deletion (Terraform and API level)."
+  type        = bool
+  default     = true
+}
+
+variable "database_backup" {
+  description = "Automated backups: start time (HH:MM UTC), retained backups, and point-in-time-recovery log days."
+  type = object({
+    start_time                     = optional(string, "02:00")
+    retained_backups               = optional(number, 14)
+    transaction_log_retention_days = optional(number, 7)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.database_backup.start_time))
+    error_message = "database_backup.start_time must be HH:MM (24h, UTC)."
+  }
+
+  validation {
+    condition     = var.database_backup.retained_backups >= 1 && var.database_backup.retained_backups <= 365
+    error_message = "database_backup.retained_backups must be between 1 and 365."
+  }
+
+  validation {
+    condition     = var.database_backup.transaction_log_retention_days >= 1 && var.database_backup.transaction_log_retention_days <= 7
+    error_message = "database_backup.transaction_log_retention_days must be between 1 and 7 (ENTERPRISE edition limit)."
+  }
+}
+
+variable "database_maintenance_window" {
+  description = "Cloud SQL maintenance window: day 1-7 (Monday-Sunday), hour 0-23 UTC, update track."
+  type = object({
+    day          = optional(number, 7)
+    hour         = optional(number, 3)
+    update_track = optional(string, "stable")
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.database_maintenance_window.day >= 1 && var.database_maintenance_window.day <= 7
+      && var.database_maintenance_window.hour >= 0 && var.database_maintenance_window.hour <= 23
+      && contains(["canary", "stable", "week5"], var.database_maintenance_window.update_track)
+    )
+    error_message = "database_maintenance_window needs day 1-7, hour 0-23 and update_track canary, stable or week5."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Task-log bucket
+# ---------------------------------------------------------------------------------------
+variable "log_retention_days" {
+  description = "Delete task-log objects this many days after creation."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3650 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "log_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "log_noncurrent_retention_days" {
+  description = "Delete overwritten (noncurrent) task-log object versions this many days after they were replaced."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.log_noncurrent_retention_days >= 1 && var.log_noncurrent_retention_days <= 365
+    error_message = "log_noncurrent_retention_days must be between 1 and 365."
+  }
+}
+
+variable "log_bucket_location" {
+  description = "Location of the task-log bucket; null means the region."
+  type        = string
+  default     = null
+}
+
+variable "log_bucket_force_destroy" {
+  description = "Let terraform destroy delete the log bucket with its objects. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+variable "labels" {
+  description = "Extra labels for every labelled resource. The airflow-cluster and airflow-role labels are set by the kit."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels keys must match ^[a-z][a-z0-9_-]{0,62}$ and values ^[a-z0-9_-]{0,63}$."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.labels), ["airflow-cluster", "airflow-role"])) == 0
+    error_message = "labels must not set airflow-cluster or airflow-role; the kit sets them (the Ansible inventory groups on them)."
+  }
+}
