@@ -1,0 +1,102 @@
+# Network module: private subnet, NAT egress, and a firewall that opens only the cluster's flows.
+mock_provider "google" {}
+
+variables {
+  project_id                      = "acme-data-prod"
+  region                          = "europe-west1"
+  cluster_name                    = "af"
+  subnet_cidr                     = "10.10.0.0/24"
+  sql_private_range_prefix_length = 20
+  redis_port                      = 6379
+  api_server_port                 = 8080
+  flower_port                     = 5555
+  log_server_ports                = [8793, 8796]
+}
+
+run "network" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  assert {
+    condition     = google_compute_network.this.auto_create_subnetworks == false
+    error_message = "The VPC must be custom-mode."
+  }
+
+  assert {
+    condition     = google_compute_subnetwork.this.private_ip_google_access && length(google_compute_subnetwork.this.log_config) == 1
+    error_message = "The subnet needs Private Google Access and flow logs."
+  }
+
+  assert {
+    condition     = google_compute_router_nat.this.source_subnetwork_ip_ranges_to_nat == "LIST_OF_SUBNETWORKS" && google_compute_router_nat.this.nat_ip_allocate_option == "AUTO_ONLY"
+    error_message = "Cloud NAT must serve the cluster subnet."
+  }
+
+  assert {
+    condition     = google_compute_global_address.sql_private_range.purpose == "VPC_PEERING" && google_compute_global_address.sql_private_range.address_type == "INTERNAL"
+    error_message = "Cloud SQL gets an internal private service access range."
+  }
+
+  assert {
+    condition = alltrue([for fw in [
+      google_compute_firewall.iap_ssh, google_compute_firewall.iap_ui,
+      google_compute_firewall.workers_to_main, google_compute_firewall.main_to_worker_logs,
+    ] : fw.direction == "INGRESS" && !contains(coalesce(fw.source_ranges, []), "0.0.0.0/0")])
+    error_message = "No ingress rule may allow 0.0.0.0/0."
+  }
+
+  assert {
+    condition     = google_compute_firewall.iap_ssh.source_ranges == toset(["35.235.240.0/20"]) && google_compute_firewall.iap_ui.source_ranges == toset(["35.235.240.0/20"])
+    error_message = "SSH and UI rules must allow only the IAP range 35.235.240.0/20."
+  }
+
+  assert {
+    condition     = sort(flatten([for a in google_compute_firewall.iap_ssh.allow : a.ports])) == sort(["22"])
+    error_message = "The IAP SSH rule opens port 22 only."
+  }
+
+  assert {
+    condition     = sort(flatten([for a in google_compute_firewall.iap_ui.allow : a.ports])) == sort(["8080", "5555"]) && google_compute_firewall.iap_ui.target_tags == toset(["af-main"])
+    error_message = "The IAP UI rule opens 8080 and 5555 on the main VM only."
+  }
+
+  assert {
+    condition = (
+      google_compute_firewall.workers_to_main.source_ranges == null
+      && google_compute_firewall.workers_to_main.source_tags == toset(["af-worker"])
+      && google_compute_firewall.workers_to_main.target_tags == toset(["af-main"])
+      && sort(flatten([for a in google_compute_firewall.workers_to_main.allow : a.ports])) == sort(["6379", "8080"])
+    )
+    error_message = "Only workers reach Redis 6379 and the execution API 8080 on the main VM."
+  }
+
+  assert {
+    condition = (
+      google_compute_firewall.main_to_worker_logs.source_ranges == null
+      && google_compute_firewall.main_to_worker_logs.source_tags == toset(["af-main"])
+      && google_compute_firewall.main_to_worker_logs.target_tags == toset(["af-worker"])
+      && sort(flatten([for a in google_compute_firewall.main_to_worker_logs.allow : a.ports])) == sort(["8793-8796"])
+    )
+    error_message = "Only the main VM reaches the worker log servers 8793..8793+N-1."
+  }
+}
+
+run "single_log_port" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    log_server_ports = [8793, 8793]
+  }
+
+  assert {
+    condition     = sort(flatten([for a in google_compute_firewall.main_to_worker_logs.allow : a.ports])) == sort(["8793"])
+    error_message = "One worker instance per VM opens port 8793 only."
+  }
+}
