@@ -129,4 +129,13 @@ checkov_line="$(grep -E '^checkov: ' "$work/checkov.log" | tail -n1)"
 # --- contract checks (Python, no extra packages) ---------------------------------------
 run_stage contract "$PYTHON" "$REPO_ROOT/tests/terraform/test_contract.py"
 
+# --- the real gcp_compute plugin on fake API answers (needs Ansible + google-auth) ------
+# Uses $AIRFLOW_GCP_KIT_ANSIBLE_PYTHON, else the control venv the Ansible side builds.
+ansible_py="${AIRFLOW_GCP_KIT_ANSIBLE_PYTHON:-$(ls -d "$KIT_CACHE"/venvs/control-*/bin/python 2>/dev/null | head -n1)}"
+if [ -n "$ansible_py" ] && "$ansible_py" -c 'import ansible, ansible_collections.google.cloud, google.auth' 2>/dev/null; then
+  run_stage inventory-plugin "$ansible_py" "$REPO_ROOT/tests/terraform/test_gcp_inventory_plugin.py"
+else
+  printf '\n=== inventory-plugin\nnot run: no Python with ansible, the google.cloud collection and google-auth (set AIRFLOW_GCP_KIT_ANSIBLE_PYTHON)\n'
+fi
+
 summary

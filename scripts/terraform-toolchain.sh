@@ -87,6 +87,7 @@ if [ -z "$terraform_bin" ]; then
     # (terraform/offline/strip_terraform_backends.py says which and why).
     python3 "$REPO_ROOT/terraform/offline/strip_terraform_backends.py" "$src"
     (cd "$src" && timed_build "terraform $TERRAFORM_VERSION" "$terraform_bin" .)
+    rm -rf "$src"
   fi
   log "using built terraform at $terraform_bin"
 fi
