@@ -1,0 +1,99 @@
+"""Bad input stops site.yml before any change, with a message that names the variable.
+
+Runs the real site.yml against an inventory of hosts that do not exist: any task that tried to
+connect would fail with a connection error instead of the expected message, so a pass also proves
+that nothing was touched. A control run with valid input passes the same checks.
+"""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ANSIBLE = REPO / "ansible"
+LOCAL_GROUP_VARS = ANSIBLE / "inventories" / "local" / "group_vars"
+
+
+def make_inventory(tmp_path: Path, workers=("ghost-worker1",)) -> Path:
+    inv = tmp_path / "inventory"
+    inv.mkdir()
+    shutil.copytree(LOCAL_GROUP_VARS, inv / "group_vars")
+    hosts = {
+        "all": {
+            "vars": {"ansible_connection": "community.docker.docker"},
+            "children": {
+                "airflow_main": {"hosts": {"ghost-main": None}},
+                "airflow_workers": {"hosts": {w: None for w in workers}},
+                "airflow_db_local": {"hosts": {"ghost-db": None}},
+                "gcs_emulator": {"hosts": {"ghost-gcs": None}},
+            },
+        }
+    }
+    (inv / "hosts.yml").write_text(json.dumps(hosts))
+    return inv
+
+
+def run_site(tmp_path: Path, extra_vars: dict | None = None, workers=("ghost-worker1",)):
+    inv = make_inventory(tmp_path, workers)
+    env = dict(os.environ, HOME=str(tmp_path / "home"), AGK_CLUSTER_NAME="badinput",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACKS_ENABLED="",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    cmd = ["ansible-playbook", "-i", str(inv), "site.yml"]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    return subprocess.run(cmd, cwd=ANSIBLE, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_stopped_before_changes(result, needle: str):
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, f"site.yml accepted bad input:\n{out[-3000:]}"
+    assert needle in out, f"message does not name {needle!r}:\n{out[-3000:]}"
+    # nothing beyond the validation play ran: no later play started, no host was contacted
+    assert "PLAY [Local stand-ins" not in out, out[-3000:]
+    assert "UNREACHABLE" not in out and "unreachable=1" not in out, out[-3000:]
+    for line in out.splitlines():
+        if line.startswith("ghost-") and ":" in line and "changed=" in line:
+            assert "changed=0" in line, line
+
+
+def test_valid_input_passes_validation(tmp_path):
+    # Only the validation play (tag always) runs: it must pass with the local inventory's values.
+    inv = make_inventory(tmp_path)
+    env = dict(os.environ, HOME=str(tmp_path / "home"), AGK_CLUSTER_NAME="badinput", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    result = subprocess.run(["ansible-playbook", "-i", str(inv), "site.yml", "--tags", "always"],
+                            cwd=ANSIBLE, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    secrets = tmp_path / "home" / ".config" / "airflow-gcp-kit" / "badinput"
+    assert oct(secrets.stat().st_mode & 0o777) == "0o700"
+    for f in secrets.iterdir():
+        assert oct(f.stat().st_mode & 0o777) == "0o600", f
+
+
+@pytest.mark.parametrize(
+    "extra_vars, needle",
+    [
+        ({"airflow_db_password": ""}, "airflow_db_password"),
+        ({"airflow_worker_instances": 0}, "airflow_worker_instances"),
+        ({"airflow_executor": "KubernetesExecutor"}, "airflow_executor"),
+        ({"airflow_remote_log_bucket": "s3://not-gcs/logs"}, "airflow_remote_log_bucket"),
+        ({"airflow_remote_log_bucket": "gs://UPPER_case"}, "airflow_remote_log_bucket"),
+        ({"airflow_db_host": ""}, "airflow_db_host"),
+        ({"airflow_db_sslmode": "disable"}, "airflow_db_sslmode"),
+        ({"airflow_celery_visibility_timeout": 60}, "airflow_celery_visibility_timeout"),
+        ({"airflow_worker_concurrency": "many"}, "airflow_worker_concurrency"),
+        ({"airflow_daemons": ["webserver", "nginx"]}, "airflow_daemons"),
+        ({"cluster_secrets_backend": "vault"}, "cluster_secrets_backend"),
+        ({"redis_maxmemory_policy": "allkeys-lru"}, "redis_maxmemory_policy"),
+    ],
+    ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
+)
+def test_bad_variable_stops_the_play(tmp_path, extra_vars, needle):
+    assert_stopped_before_changes(run_site(tmp_path, extra_vars), needle)
+
+
+def test_inventory_without_workers_stops_the_play(tmp_path):
+    assert_stopped_before_changes(run_site(tmp_path, workers=()), "airflow_workers")
