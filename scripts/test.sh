@@ -4,6 +4,7 @@
 #   unit       bad-input tests of site.yml, DAG integrity tests on the pinned Airflow lock
 #   terraform  fmt, validate, terraform test (mock provider) and checkov, offline
 #   molecule   both layouts (all_in_one, multi_host) converge, idempotence, verify on local Debian 12 VMs
+#   deploy     the local demo cluster (make demo), then the git-push redeploy flow against it (cloudbuild.yaml's scripts)
 # Every stage runs even if an earlier one failed; the last line is "N passed, N failed" (stages).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ venv=$(bash scripts/bootstrap.sh | tail -n 1) || { echo "bootstrap failed"; exit
 export PATH="$venv/bin:$PATH"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint unit terraform molecule)
+[ ${#stages[@]} -gt 0 ] || stages=(lint unit terraform molecule deploy)
 
 declare -A took result
 passed=0
@@ -36,7 +37,7 @@ stage_unit() {
   prepare_testbed || return 1
   local afvenv
   afvenv=$(AGK_WHEELHOUSE="$AGK_WHEELHOUSE" bash scripts/airflow-venv.sh | tail -n 1) || return 1
-  pytest -p no:cacheprovider -q tests/ansible &&
+  pytest -p no:cacheprovider -q tests/ansible $( [ -d tests/cloudbuild ] && echo tests/cloudbuild ) &&
     "$afvenv/bin/python" -m pytest -p no:cacheprovider -q tests/dags
 }
 
@@ -52,6 +53,11 @@ stage_molecule() {
     molecule test -s "$scenario" || rc=1
   done
   return $rc
+}
+
+stage_deploy() {
+  prepare_testbed || return 1
+  bash scripts/deploy-tests.sh
 }
 
 for stage in "${stages[@]}"; do
