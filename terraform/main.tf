@@ -34,8 +34,9 @@ resource "google_project_service" "this" {
 module "iam" {
   source = "./modules/iam"
 
-  project_id   = var.project_id
-  cluster_name = var.cluster_name
+  project_id     = var.project_id
+  cluster_name   = var.cluster_name
+  deploy_account = var.deploy_trigger != null
 
   depends_on = [google_project_service.this]
 }

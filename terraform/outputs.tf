@@ -70,3 +70,18 @@ output "secret_ids" {
   description = "Secret Manager secret id per secret (values are never output)."
   value       = module.secrets.secret_ids
 }
+
+output "deploy_build_service_account_email" {
+  description = "Service account of the DAG redeploy builds (null without deploy_trigger)."
+  value       = one(module.cloudbuild[*].build_service_account_email)
+}
+
+output "deploy_trigger_id" {
+  description = "Cloud Build trigger id (null without deploy_trigger)."
+  value       = one(module.cloudbuild[*].trigger_id)
+}
+
+output "deploy_key_secret_id" {
+  description = "Secret Manager id the read-only deploy key goes into (null without deploy_trigger)."
+  value       = one(module.cloudbuild[*].deploy_key_secret_id)
+}

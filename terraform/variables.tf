@@ -342,3 +342,17 @@ variable "labels" {
     error_message = "labels must not set airflow-cluster or airflow-role; the kit sets them (the Ansible inventory groups on them)."
   }
 }
+
+# ---------------------------------------------------------------------------------------
+# DAG redeploys (cloudbuild.tf, docs/redeploy.md)
+# ---------------------------------------------------------------------------------------
+variable "deploy_trigger" {
+  description = "Cloud Build trigger that tests and redeploys the DAGs on every push to branch of the connected GitHub repository. null: no trigger. repo_url is what the VMs clone with the read-only deploy key (git@github.com:OWNER/REPO.git)."
+  type = object({
+    github_owner = string
+    github_repo  = string
+    repo_url     = string
+    branch       = optional(string, "main")
+  })
+  default = null
+}

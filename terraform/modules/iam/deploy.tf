@@ -1,0 +1,36 @@
+# The account of the DAG redeploy builds (../cloudbuild, ../../cloudbuild.tf), created here because every
+# project-level grant of the kit lives in this module. Only with deploy_account = true.
+#   logging.logWriter  build logs (cloudbuild.yaml logs to Cloud Logging only)
+#   compute.viewer     the Ansible gcp_compute inventory lists the cluster's VMs
+# Per-VM (IAP tunnel, OS Login with sudo), service-account-user and per-secret grants are in ../cloudbuild.
+variable "deploy_account" {
+  description = "Create the service account the Cloud Build redeploy trigger runs as, with its two project roles."
+  type        = bool
+  default     = false
+}
+
+resource "google_service_account" "deploy" {
+  count = var.deploy_account ? 1 : 0
+
+  project      = var.project_id
+  account_id   = "${var.cluster_name}-deploy"
+  display_name = "Airflow cluster ${var.cluster_name} deploys"
+  description  = "Runs the Cloud Build trigger that tests and redeploys the DAGs of cluster ${var.cluster_name}."
+}
+
+resource "google_project_iam_member" "deploy" {
+  for_each = var.deploy_account ? toset(["roles/logging.logWriter", "roles/compute.viewer"]) : toset([])
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.deploy[0].email}"
+}
+
+output "deploy_service_account" {
+  description = "The deploy account (email, id, member), or null without deploy_account."
+  value = var.deploy_account ? {
+    email  = google_service_account.deploy[0].email
+    id     = google_service_account.deploy[0].id
+    member = "serviceAccount:${google_service_account.deploy[0].email}"
+  } : null
+}
