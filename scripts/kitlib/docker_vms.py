@@ -4,6 +4,7 @@ The flags are the ones that let systemd and Debian's hardened units (redis, post
 --privileged on hosts that lack CAP_SYS_RESOURCE; see ../../molecule/ for the same set in Molecule.
 """
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class Cluster:
         return [vm.name for vm in self.vms]
 
 
-def local_cluster(ui_port: int = 8080, flower_port: int = 5555) -> Cluster:
+def local_cluster(ui_port: int = 8080, flower_port: int = 5555, git_port: int | None = None) -> Cluster:
     """The layout of ansible/inventories/local/hosts.yml."""
     return Cluster(
         prefix="agk",
@@ -51,6 +52,8 @@ def local_cluster(ui_port: int = 8080, flower_port: int = 5555) -> Cluster:
             Vm("agk-worker2"),
             Vm("agk-db"),
             Vm("agk-gcs"),
+            # git daemon standing in for the hosted repository; the control machine pushes through 127.0.0.1.
+            Vm("agk-git", [f"127.0.0.1:{git_port or int(os.environ.get('AGK_GIT_PORT', '9418'))}:9418"]),
         ],
     )
 
