@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Cloud Build step 2 (cloudbuild.yaml), the manual redeploy and rollback, and the local tests' deploy:
+# move every Airflow VM to exactly one commit, restarting only what that commit needs.
+#
+# Usage: scripts/deploy/deploy.sh COMMIT_SHA
+#
+# Route, chosen from ansible/redeploy-plan.yml (each VM fetches the commit and compares it with the commit
+# its DAG folder serves):
+#   unchanged  every VM serves the commit already: nothing else runs, nothing changes, nothing restarts
+#   dags       no VM's step touches ansible/, templates/, requirements/ or plugins/: ansible/redeploy.yml
+#              swaps the DAG folders atomically (workers first, then main + `airflow dags reserialize`);
+#              no service restarts
+#   converge   config, plugins or requirements changed (or a VM has no release yet): ansible-playbook
+#              site.yml at this commit; its handlers restart only what changed, workers one VM at a time,
+#              each draining its running tasks first (warm shutdown, TimeoutStopSec > task time limit)
+#
+# Environment:
+#   AGK_INVENTORY          inventory under ansible/ (default inventories/gcp; the local tests use inventories/local)
+#   AGK_REPO_URL           URL the VMs fetch (default: the inventory's airflow_dags_git_repo)
+#   AGK_DEPLOY_KEY_SECRET  Secret Manager id of the VMs' read-only deploy key (GCP)
+#   AGK_TF_OUTPUTS         JSON of the Terraform outputs the GCP inventory reads (Cloud Build has no state)
+#   AGK_OSLOGIN_SETUP=1    register a short-lived SSH key with OS Login for this account first (Cloud Build)
+#   AGK_DEPLOY_REPORT      also write the JSON report to this file
+#   AGK_ANSIBLE_ARGS       extra ansible-playbook arguments (split on spaces)
+# The last line of output is the JSON report.
+set -euo pipefail
+sha=${1:-}
+[[ $sha =~ ^[0-9a-f]{40}$ ]] || { echo "usage: $0 COMMIT_SHA (40 hex digits)" >&2; exit 2; }
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+inventory=${AGK_INVENTORY:-inventories/gcp}
+work=$(mktemp -d "${TMPDIR:-/tmp}/agk-deploy.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+log() { printf '[deploy] %s\n' "$*" >&2; }
+start=$SECONDS
+
+# --- tooling: the pinned control venv when ansible is not already on PATH (a fresh Cloud Build step) ---
+if ! command -v ansible-playbook >/dev/null 2>&1; then
+  cache=${AGK_CACHE:-$HOME/.cache/airflow-gcp-kit}
+  venv="$cache/venvs/deploy-$(sha256sum "$repo/requirements/control.txt" | cut -c1-12)"
+  if [ ! -f "$venv/.complete" ]; then
+    log "installing the control tooling (requirements/control.txt) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements/control.txt"
+    touch "$venv/.complete"
+  fi
+  export PATH="$venv/bin:$PATH"
+fi
+
+# --- GCP: values Terraform would give the inventory, and an OS Login identity for SSH through IAP -----
+if [ -n "${AGK_TF_OUTPUTS:-}" ]; then
+  export AIRFLOW_GCP_TERRAFORM_BIN="python3 $repo/scripts/deploy/tf-outputs.py"
+fi
+if [ "${AGK_OSLOGIN_SETUP:-0}" = 1 ]; then
+  key=${AIRFLOW_GCP_SSH_KEY:-$HOME/.ssh/google_compute_engine}
+  mkdir -p "$(dirname "$key")"
+  [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "cloudbuild-${BUILD_ID:-manual}" -f "$key"
+  gcloud compute os-login ssh-keys add --key-file="$key.pub" --ttl=2h >/dev/null
+  AIRFLOW_GCP_SSH_USER=$(gcloud compute os-login describe-profile --format='value(posixAccounts[0].username)')
+  export AIRFLOW_GCP_SSH_KEY=$key AIRFLOW_GCP_SSH_USER
+fi
+
+extra=(-e "airflow_dags_git_version=$sha")
+[ -z "${AGK_REPO_URL:-}" ] || extra+=(-e "airflow_dags_git_repo=$AGK_REPO_URL")
+[ -z "${AGK_DEPLOY_KEY_SECRET:-}" ] || extra+=(-e "airflow_dags_git_ssh_key_secret=$AGK_DEPLOY_KEY_SECRET")
+# shellcheck disable=SC2206
+[ -z "${AGK_ANSIBLE_ARGS:-}" ] || extra+=($AGK_ANSIBLE_ARGS)
+
+cd "$repo/ansible"
+log "plan: every VM fetches ${sha:0:12}"
+ansible-playbook -i "$inventory" redeploy-plan.yml "${extra[@]}" -e "redeploy_plan_file=$work/plan.json" \
+  >"$work/plan.log" 2>&1 || { cat "$work/plan.log" >&2; log "plan failed: nothing was deployed"; exit 1; }
+
+route=$(python3 - "$work/plan.json" "$sha" <<'EOF'
+import json, sys
+plan, sha = json.load(open(sys.argv[1])), sys.argv[2]
+if all(h["previous"] == sha for h in plan.values()):
+    print("unchanged")
+elif any(h["converge"] for h in plan.values() if h["previous"] != sha):
+    print("converge")
+else:
+    print("dags")
+EOF
+)
+log "route: $route"
+
+playbook=""
+case $route in
+  dags) playbook=redeploy.yml ;;
+  converge) playbook=site.yml ;;
+esac
+if [ -n "$playbook" ]; then
+  log "ansible-playbook -i $inventory $playbook"
+  if ! ansible-playbook -i "$inventory" "$playbook" "${extra[@]}" 2>&1 | tee "$work/apply.log" >&2; then
+    log "ansible-playbook $playbook failed"
+    exit 1
+  fi
+fi
+
+python3 - "$work/plan.json" "$sha" "$route" "$playbook" "$work/apply.log" "$((SECONDS - start))" \
+  "${AGK_DEPLOY_REPORT:-}" <<'EOF'
+import json, os, re, sys
+plan_file, sha, route, playbook, apply_log, seconds, out = sys.argv[1:8]
+plan = json.load(open(plan_file))
+log = open(apply_log).read() if os.path.exists(apply_log) else ""
+# Handlers that ran (site.yml route): which services were restarted, on which hosts.
+restarts = sorted(set(re.findall(r"RUNNING HANDLER \[[^\]]*: (Restart[^\]]*)\]", log)))
+recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", log, re.M))
+report = {
+    "commit": sha,
+    "route": route,
+    "playbook": playbook or None,
+    "changed": route != "unchanged",
+    "restarted": restarts,
+    "seconds": int(seconds),
+    "hosts": {h: {"previous": p["previous"], "dags_changed": p["dags_changed"] if p["previous"] != sha else False,
+                  "converge_paths": p["converge_paths"], "changed_tasks": int(recap.get(h, 0))}
+              for h, p in sorted(plan.items())},
+}
+summary = {"unchanged": "already deployed everywhere: nothing changed, nothing restarted",
+           "dags": "DAG files swapped, no service restarted",
+           "converge": "site.yml converged; restarted: " + (", ".join(restarts) or "nothing")}[route]
+print(f"[deploy] {sha[:12]}: {summary} ({seconds} s)", file=sys.stderr)
+text = json.dumps(report)
+if out:
+    with open(out, "w") as fh:
+        fh.write(text + "\n")
+print(text)
+EOF
