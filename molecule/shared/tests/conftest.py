@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
+import testinfra.utils.ansible_runner
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "scripts"))

@@ -1,5 +1,6 @@
 """Every host runs what its role says, listens only where intended, and keeps secrets private."""
 import hashlib
+import json
 
 import pytest
 
@@ -120,6 +121,9 @@ def test_health_endpoints(main_host):
 
 def test_flower_requires_basic_auth(main_host, flower_password):
     assert main_host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5555/api/workers") == "401"
-    workers = main_host.check_output(f"curl -sf -u admin:{flower_password} http://127.0.0.1:5555/api/workers")
-    expected = sum(worker_instances(n) for n in hosts_of("airflow_workers"))
-    assert workers.count("@") >= expected, workers
+    # refresh=1 makes Flower ask every Celery worker instead of answering from its event cache
+    workers = json.loads(main_host.check_output(
+        f"curl -sf -u admin:{flower_password} 'http://127.0.0.1:5555/api/workers?refresh=1'"))
+    expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers")
+                for i in range(1, worker_instances(name) + 1)}
+    assert expected <= set(workers), f"Flower sees {sorted(workers)}, expected {sorted(expected)}"
