@@ -20,6 +20,7 @@ from kitlib.shell import Phases, run  # noqa: E402
 
 CLUSTER_NAME = "local"
 DAG_ID = "example_etl_pipeline"
+CONSUMER_DAG_ID = "example_asset_consumer"  # scheduled on the Asset the pipeline updates
 
 
 def ansible_playbook(venv: Path, *extra: str) -> None:
@@ -59,8 +60,9 @@ def main() -> int:
             api = AirflowApi(base_url, "admin", secret("admin_password"))
             api.wait_healthy()
             api.login()
-            api.wait_dag(DAG_ID)
-            api.unpause(DAG_ID)
+            for dag_id in (DAG_ID, CONSUMER_DAG_ID):
+                api.wait_dag(dag_id)
+                api.unpause(dag_id)
             run_id = api.trigger(DAG_ID, conf={"work_seconds": 2})
             state = api.wait_run(DAG_ID, run_id)
             tis = api.task_instances(DAG_ID, run_id)

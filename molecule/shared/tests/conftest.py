@@ -20,6 +20,7 @@ INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
 CLUSTER = os.environ["AGK_CLUSTER_NAME"]
 SECRETS = Path(os.environ.get("AGK_SECRETS_ROOT", Path.home() / ".config" / "airflow-gcp-kit")) / CLUSTER
 DAG_ID = "example_etl_pipeline"
+CONSUMER_DAG_ID = "example_asset_consumer"
 
 
 def hosts_of(group: str) -> list:
@@ -60,8 +61,9 @@ def api():
     client = AirflowApi(os.environ["AGK_API_URL"], "admin", (SECRETS / "admin_password").read_text().strip())
     client.wait_healthy(timeout=300)
     client.login()
-    client.wait_dag(DAG_ID, timeout=300)
-    client.unpause(DAG_ID)
+    for dag_id in (DAG_ID, CONSUMER_DAG_ID):
+        client.wait_dag(dag_id, timeout=300)
+        client.unpause(dag_id)
     return client
 
 

@@ -5,9 +5,13 @@ import json
 import time
 from datetime import datetime, timezone
 
-from conftest import DAG_ID, host, hosts_of
+from conftest import CONSUMER_DAG_ID, DAG_ID, host, hosts_of
 
 BUCKET = "airflow-task-logs-local"
+
+
+def iso(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def worker_journal_runs(worker_hosts, worker_instances_by_host, run_id, since):
@@ -93,3 +97,19 @@ def test_worker_restart_does_not_fail_a_running_task(api, worker_hosts, worker_i
     # The stop waited for the task (warm shutdown) instead of killing it.
     assert restart_seconds > 10, f"restart took only {restart_seconds:.1f}s: the task cannot have finished"
     print(f"restart of {units} on {running['hostname']} waited {restart_seconds:.1f}s; task succeeded on try 1")
+
+
+def test_asset_consumer_runs_after_the_producer(api):
+    """example_etl_pipeline's load task updates an Asset; example_asset_consumer is scheduled on it."""
+    run_id = api.trigger(DAG_ID, conf={"sources": ["oslo"], "rows": 5})
+    assert api.wait_run(DAG_ID, run_id, timeout=300) == "success"
+    produced_at = max(iso(ti["end_date"]) for ti in api.task_instances(DAG_ID, run_id))
+    deadline = time.monotonic() + 180
+    runs = []
+    while time.monotonic() < deadline:
+        runs = [r for r in api.get(f"/api/v2/dags/{CONSUMER_DAG_ID}/dagRuns", params={"limit": 100})["dag_runs"]
+                if iso(r["run_after"]) >= produced_at and r["state"] == "success"]
+        if runs:
+            break
+        time.sleep(2)
+    assert runs, f"{CONSUMER_DAG_ID} did not run successfully after the asset update at {produced_at}"
