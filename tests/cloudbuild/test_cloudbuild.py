@@ -45,12 +45,12 @@ def test_deploy_targets_the_gcp_inventory_and_the_built_commit(build):
     assert env["AGK_INVENTORY"] == "inventories/gcp"
     assert (REPO / "ansible" / env["AGK_INVENTORY"]).is_dir()
     assert deploy["args"][-1] == "$COMMIT_SHA"
-    # Every substitution the steps use is declared (and set by terraform/cloudbuild.tf's trigger).
+    # Every substitution the steps use is declared (and set by the trigger, terraform/modules/cloudbuild).
     used = {v.strip("${}") for v in env.values() if v.startswith("${_")}
     assert used <= set(build["substitutions"]), used - set(build["substitutions"])
-    trigger_tf = (REPO / "terraform" / "cloudbuild.tf").read_text()
+    trigger_tf = (REPO / "terraform" / "modules" / "cloudbuild" / "main.tf").read_text()
     for name in used:
-        assert name in trigger_tf, f"{name} is not set by the trigger in terraform/cloudbuild.tf"
+        assert f"{name} " in trigger_tf, f"{name} is not set by the trigger in terraform/modules/cloudbuild"
 
 
 def test_user_managed_service_account_logging(build):
