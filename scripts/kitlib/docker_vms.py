@@ -129,3 +129,44 @@ def exec_in(name: str, *cmd: str, check: bool = True) -> subprocess.CompletedPro
 
 def to_json(obj) -> str:
     return json.dumps(obj, indent=2)
+
+
+def bench_cluster(ui_port: int = 18180, flower_port: int = 15555) -> Cluster:
+    """A second local cluster for the benchmarks: the demo's layout without the git server (DAGs are
+    copied from the control machine, as in Molecule), so it never disturbs a running demo."""
+    return Cluster(
+        prefix="agkb",
+        network="agkb-net",
+        vms=[
+            Vm("agkb-main", [f"127.0.0.1:{ui_port}:8080", f"127.0.0.1:{flower_port}:5555"]),
+            Vm("agkb-worker1"),
+            Vm("agkb-worker2"),
+            Vm("agkb-db"),
+            Vm("agkb-gcs"),
+        ],
+    )
+
+
+def write_inventory(cluster: Cluster, directory) -> str:
+    """An Ansible inventory for a cluster of this module, with the local inventory's group_vars.
+
+    Host groups follow the names: -main, -workerN, -db, -gcs (see ansible/inventories/local/hosts.yml).
+    """
+    from pathlib import Path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    groups = {"airflow_main": [], "airflow_workers": [], "airflow_db_local": [], "gcs_emulator": []}
+    for vm in cluster.vms:
+        suffix = vm.name[len(cluster.prefix) + 1:]
+        group = ("airflow_main" if suffix == "main" else "airflow_workers" if suffix.startswith("worker")
+                 else "airflow_db_local" if suffix == "db" else "gcs_emulator" if suffix == "gcs" else None)
+        if group:
+            groups[group].append(vm.name)
+    inventory = {"all": {"vars": {"ansible_connection": "community.docker.docker", "ansible_user": "root"},
+                         "children": {g: {"hosts": {h: None for h in hosts}} for g, hosts in groups.items()}}}
+    (directory / "hosts.yml").write_text(json.dumps(inventory, indent=2))
+    link = directory / "group_vars"
+    if not link.exists():
+        link.symlink_to(paths.ANSIBLE_DIR / "inventories" / "local" / "group_vars")
+    return str(directory)
