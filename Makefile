@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 VENV = $(shell bash scripts/bootstrap.sh | tail -n 1)
 
-.PHONY: demo demo-down admin-password flower-password test lint unit terraform molecule molecule-all-in-one molecule-multi-host bench
+.PHONY: demo demo-down admin-password flower-password test lint unit terraform molecule deploy-tests bench
 
 demo:
 	venv="$(VENV)"; "$$venv/bin/python" scripts/demo.py --venv "$$venv"
@@ -36,6 +36,9 @@ terraform:
 
 molecule:
 	bash scripts/test.sh molecule
+
+deploy-tests:
+	bash scripts/test.sh deploy
 
 bench:
 	venv="$(VENV)"; "$$venv/bin/python" bench/run.py --venv "$$venv"
