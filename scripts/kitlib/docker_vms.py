@@ -41,21 +41,27 @@ class Cluster:
         return [vm.name for vm in self.vms]
 
 
-def local_cluster(ui_port: int = 8080, flower_port: int = 5555, git_port: int | None = None) -> Cluster:
-    """The layout of ansible/inventories/local/hosts.yml."""
+def _cluster(prefix: str, ui_port: int, flower_port: int, extra_vms=()) -> Cluster:
+    """main (UI and Flower published on loopback), two workers, the DB and GCS stand-ins, then extras."""
     return Cluster(
-        prefix="agk",
-        network="agk-net",
+        prefix=prefix,
+        network=f"{prefix}-net",
         vms=[
-            Vm("agk-main", [f"127.0.0.1:{ui_port}:8080", f"127.0.0.1:{flower_port}:5555"]),
-            Vm("agk-worker1"),
-            Vm("agk-worker2"),
-            Vm("agk-db"),
-            Vm("agk-gcs"),
-            # git daemon standing in for the hosted repository; the control machine pushes through 127.0.0.1.
-            Vm("agk-git", [f"127.0.0.1:{git_port or int(os.environ.get('AGK_GIT_PORT', '9418'))}:9418"]),
+            Vm(f"{prefix}-main", [f"127.0.0.1:{ui_port}:8080", f"127.0.0.1:{flower_port}:5555"]),
+            Vm(f"{prefix}-worker1"),
+            Vm(f"{prefix}-worker2"),
+            Vm(f"{prefix}-db"),
+            Vm(f"{prefix}-gcs"),
+            *extra_vms,
         ],
     )
+
+
+def local_cluster(ui_port: int = 8080, flower_port: int = 5555, git_port: int | None = None) -> Cluster:
+    """The layout of ansible/inventories/local/hosts.yml."""
+    git_port = git_port or int(os.environ.get("AGK_GIT_PORT", "9418"))
+    # git daemon standing in for the hosted repository; the control machine pushes through 127.0.0.1.
+    return _cluster("agk", ui_port, flower_port, [Vm("agk-git", [f"127.0.0.1:{git_port}:9418"])])
 
 
 def ensure_image() -> str:
@@ -134,17 +140,7 @@ def to_json(obj) -> str:
 def bench_cluster(ui_port: int = 18180, flower_port: int = 15555) -> Cluster:
     """A second local cluster for the benchmarks: the demo's layout without the git server (DAGs are
     copied from the control machine, as in Molecule), so it never disturbs a running demo."""
-    return Cluster(
-        prefix="agkb",
-        network="agkb-net",
-        vms=[
-            Vm("agkb-main", [f"127.0.0.1:{ui_port}:8080", f"127.0.0.1:{flower_port}:5555"]),
-            Vm("agkb-worker1"),
-            Vm("agkb-worker2"),
-            Vm("agkb-db"),
-            Vm("agkb-gcs"),
-        ],
-    )
+    return _cluster("agkb", ui_port, flower_port)
 
 
 def write_inventory(cluster: Cluster, directory) -> str:
