@@ -53,8 +53,7 @@ def playbook(venv: Path, inventory: str, env: dict, *extra: str) -> tuple[float,
 
 def run_example(api: AirflowApi) -> str:
     for dag_id in ("example_etl_pipeline", "example_asset_consumer"):
-        api.wait_dag(dag_id)
-        api.unpause(dag_id)
+        api.enable(dag_id)
     run_id = api.trigger("example_etl_pipeline", conf={"work_seconds": 2})
     return api.wait_run("example_etl_pipeline", run_id)
 
@@ -97,8 +96,7 @@ def main() -> int:
         results["changed tasks on re-run"] = recap_changed(out)
 
         # 3. 100 trivial tasks
-        api.wait_dag("bench_fanout_100")
-        api.unpause("bench_fanout_100")
+        api.enable("bench_fanout_100")
         start = time.monotonic()
         run_id = api.trigger("bench_fanout_100", logical_date=None)
         state = api.wait_run("bench_fanout_100", run_id, timeout=900)

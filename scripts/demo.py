@@ -61,8 +61,7 @@ def main() -> int:
             api.wait_healthy()
             api.login()
             for dag_id in (DAG_ID, CONSUMER_DAG_ID):
-                api.wait_dag(dag_id)
-                api.unpause(dag_id)
+                api.enable(dag_id)
             run_id = api.trigger(DAG_ID, conf={"work_seconds": 2})
             state = api.wait_run(DAG_ID, run_id)
             tis = api.task_instances(DAG_ID, run_id)

@@ -67,6 +67,12 @@ class AirflowApi:
         errors = self.get("/api/v2/importErrors").get("import_errors", [])
         raise TimeoutError(f"DAG {dag_id} not visible after {timeout}s; import errors: {errors}")
 
+    def enable(self, dag_id: str, timeout: float = 300) -> dict:
+        """Wait until the DAG is parsed, then unpause it (new DAGs start paused)."""
+        dag = self.wait_dag(dag_id, timeout=timeout)
+        self.unpause(dag_id)
+        return dag
+
     def unpause(self, dag_id: str) -> None:
         resp = self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         resp.raise_for_status()

@@ -129,14 +129,6 @@ def status(cluster: Cluster) -> dict:
             for vm in cluster.vms}
 
 
-def exec_in(name: str, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(["docker", "exec", name, *cmd], check=check, capture=True)
-
-
-def to_json(obj) -> str:
-    return json.dumps(obj, indent=2)
-
-
 def bench_cluster(ui_port: int = 18180, flower_port: int = 15555) -> Cluster:
     """A second local cluster for the benchmarks: the demo's layout without the git server (DAGs are
     copied from the control machine, as in Molecule), so it never disturbs a running demo."""

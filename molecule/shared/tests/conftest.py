@@ -62,8 +62,7 @@ def api():
     client.wait_healthy(timeout=300)
     client.login()
     for dag_id in (DAG_ID, CONSUMER_DAG_ID):
-        client.wait_dag(dag_id, timeout=300)
-        client.unpause(dag_id)
+        client.enable(dag_id, timeout=300)
     return client
 
 
