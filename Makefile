@@ -11,10 +11,10 @@ VENV = $(shell bash scripts/bootstrap.sh | tail -n 1)
 .PHONY: demo demo-down admin-password flower-password test lint unit terraform molecule deploy-tests bench
 
 demo:
-	venv="$(VENV)"; "$$venv/bin/python" scripts/demo.py --venv "$$venv"
+	venv="$(VENV)"; "$$venv/bin/python" scripts/demo.py
 
 demo-down:
-	venv="$(VENV)"; "$$venv/bin/python" scripts/local_cluster.py down
+	venv="$(VENV)"; "$$venv/bin/python" scripts/demo.py --down
 
 admin-password:
 	@cat "$${HOME}/.config/airflow-gcp-kit/$${AGK_CLUSTER_NAME:-local}/admin_password"; echo
@@ -41,4 +41,4 @@ deploy-tests:
 	bash scripts/test.sh deploy
 
 bench:
-	venv="$(VENV)"; "$$venv/bin/python" bench/run.py --venv "$$venv"
+	venv="$(VENV)"; "$$venv/bin/python" bench/run.py

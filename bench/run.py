@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Benchmarks of the local cluster (`make bench`); results go to bench/results.md and the README.
 
-It runs on its own cluster (agkb-*, UI on 127.0.0.1:18180), so a running demo is not disturbed.
+It runs on its own cluster: the demo's layout (ansible/inventories/local/hosts.yml) under the prefix agkb,
+with loopback ports of its own (BENCH_PORTS) and without the git server (DAGs are copied from the control
+machine, as in Molecule), so a running demo is not disturbed.
 1. cold start: from no VMs at all to a successful example DAG run, with the VM image and the wheelhouse
    already cached (their one-time build is timed separately);
 2. idempotent re-run of `ansible-playbook site.yml` on the running cluster (must report changed=0);
@@ -21,12 +23,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+from kitlib import paths, testbed, wheelhouse
+from kitlib.airflow_api import AirflowApi
+from kitlib.shell import run
 
-from kitlib import docker_vms, paths, wheelhouse  # noqa: E402
-from kitlib.airflow_api import AirflowApi  # noqa: E402
-
+REPO = paths.REPO
+BENCH_PORTS = {"airflow_api_port": 18180, "airflow_flower_port": 15555}
 RESULTS = REPO / "bench" / "results.md"
 README = REPO / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -60,16 +62,15 @@ def run_example(api: AirflowApi) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", required=True, type=Path)
+    parser.add_argument("--venv", type=Path, default=Path(sys.prefix), help="tooling venv (scripts/bootstrap.sh)")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark cluster running")
     args = parser.parse_args()
-    cluster = docker_vms.bench_cluster()
-    base_url = "http://127.0.0.1:18180"
+    bed = testbed.load(paths.LOCAL_INVENTORY).derive("agkb", BENCH_PORTS, empty_groups=["git_remote_local"])
     env = dict(os.environ, PATH=f"{args.venv / 'bin'}:{os.environ['PATH']}", AGK_CLUSTER_NAME="bench",
                ANSIBLE_NOCOLOR="1")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        inventory = docker_vms.write_inventory(cluster, Path(tmp) / "inventory")
+        inventory = str(bed.write(Path(tmp) / "inventory"))
         dags = Path(tmp) / "dags"
         dags.mkdir()
         for src in list((REPO / "dags").glob("*.py")) + list((REPO / "bench" / "dags").glob("*.py")):
@@ -77,13 +78,13 @@ def main() -> int:
         dag_vars = ["-e", json.dumps({"airflow_dags_source_dir": f"{dags}/"})]
 
         # 1. cold: nothing running -> a successful example DAG run (image and wheelhouse cached)
-        docker_vms.down(cluster)
+        testbed.down(bed)
         shutil.rmtree(paths.SECRETS_ROOT / "bench", ignore_errors=True)
-        image, wheels = docker_vms.ensure_image(), wheelhouse.ensure()
+        image, wheels = testbed.ensure_image(), wheelhouse.ensure()
         start = time.monotonic()
-        docker_vms.up(cluster, image, wheels)
+        testbed.up(bed, image, wheels)
         playbook(args.venv, inventory, env, *dag_vars)
-        api = AirflowApi(base_url, "admin", (paths.SECRETS_ROOT / "bench" / "admin_password").read_text().strip())
+        api = AirflowApi(bed.url("airflow_api_port"), "admin", (paths.SECRETS_ROOT / "bench" / "admin_password").read_text().strip())
         api.wait_healthy()
         api.login()
         state = run_example(api)
@@ -109,10 +110,10 @@ def main() -> int:
         results["100 trivial tasks: state"] = state
         results["100 trivial tasks: per host"] = dict(collections.Counter(t["hostname"] for t in tis))
         if not args.keep:
-            docker_vms.down(cluster)
+            testbed.down(bed)
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    server = docker_vms.run(["docker", "version", "-f", "{{.Server.Version}}"], capture=True).stdout.strip()
+    server = run(["docker", "version", "-f", "{{.Server.Version}}"], capture=True).stdout.strip()
     load = os.getloadavg()[0]
     lines = [f"Measured {stamp} by `make bench` on {os.cpu_count()} cores ({platform.machine()}), Docker {server}; "
              "cluster = main + 2 worker VMs (concurrency 4 each) + PostgreSQL + GCS emulator; VM image and "

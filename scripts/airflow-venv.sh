@@ -1,22 +1,11 @@
 #!/usr/bin/env bash
-# A virtualenv on the control machine (or in Cloud Build) with exactly the VMs' Airflow lock, for DAG
-# tests. Cached per lock checksum outside the repository. Prints the venv path on the last line.
-#   AGK_WHEELHOUSE=DIR  install offline from a wheel directory (the local test bed's)
+# A virtualenv on the control machine (or in Cloud Build) with exactly the VMs' Airflow lock plus the DAG
+# tests' runner (requirements/dag-tests.txt), for the DAG tests. One --no-deps install: the two files pin
+# every package, and pip check proves it. Cached per checksum of both files. Prints the venv path last.
+#   AGK_WHEELHOUSE=DIR  install from a wheel directory first (the local test bed's)
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cache=${AGK_CACHE:-$HOME/.cache/airflow-gcp-kit}
-lock="$repo/requirements/airflow-lock.txt"
-key=$(cat "$lock" "$repo/requirements/dag-tests.txt" | sha256sum | cut -c1-12)
-venv="$cache/venvs/airflow-$key"
-if [ ! -f "$venv/.complete" ]; then
-  echo "[airflow-venv] installing the Airflow lock into $venv" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  offline=()
-  if [ -n "${AGK_WHEELHOUSE:-}" ]; then offline=(--find-links "$AGK_WHEELHOUSE"); fi
-  # --no-deps: the lock pins every transitive package; nothing is resolved here.
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "${offline[@]}" -r "$lock"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements/dag-tests.txt"
-  touch "$venv/.complete"
-fi
-echo "$venv"
+AGK_LOG_TAG=airflow-venv
+# shellcheck source=scripts/lib/kit.sh
+source "$(dirname "$0")/lib/kit.sh"
+agk_venv airflow --no-deps ${AGK_WHEELHOUSE:+--find-links "$AGK_WHEELHOUSE"} \
+  -r "$AGK_REPO/requirements/airflow-lock.txt" -r "$AGK_REPO/requirements/dag-tests.txt"

@@ -1,22 +1,22 @@
 #!/usr/bin/env python3
 """`make demo`: the whole local cluster from nothing, then a real DAG run on both workers.
 
-Phases: Docker "VMs" (image built once), wheelhouse (built once), the very same
-`ansible-playbook site.yml` as on GCP but against inventories/local, then the example DAG triggered
-through the REST API. Re-running reuses what exists; `make demo-down` removes it all.
+Phases: Docker "VMs" of ansible/inventories/local/hosts.yml (image built once), wheelhouse (built once), the
+very same `ansible-playbook site.yml` as on GCP but against inventories/local, then the example DAG
+triggered through the REST API. Re-running reuses what exists. `--down` (make demo-down) removes the VMs,
+their network and the local cluster's secrets.
 """
 import argparse
 import collections
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from kitlib import docker_vms, paths, wheelhouse  # noqa: E402
-from kitlib.airflow_api import AirflowApi  # noqa: E402
-from kitlib.shell import Phases, run  # noqa: E402
+from kitlib import paths, testbed, wheelhouse
+from kitlib.airflow_api import AirflowApi
+from kitlib.shell import Phases, run
 
 CLUSTER_NAME = "local"
 DAG_ID = "example_etl_pipeline"
@@ -36,24 +36,30 @@ def secret(name: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", required=True, type=Path, help="tooling venv (scripts/bootstrap.sh)")
-    parser.add_argument("--ui-port", type=int, default=int(os.environ.get("AGK_UI_PORT", "8080")))
-    parser.add_argument("--flower-port", type=int, default=int(os.environ.get("AGK_FLOWER_PORT", "5555")))
+    parser.add_argument("--venv", type=Path, default=Path(sys.prefix), help="tooling venv (scripts/bootstrap.sh)")
     parser.add_argument("--skip-dag-run", action="store_true")
+    parser.add_argument("--down", action="store_true", help="remove the VMs, their network and the secrets")
     args = parser.parse_args()
 
+    bed = testbed.load(paths.LOCAL_INVENTORY)
+    if args.down:
+        testbed.down(bed)
+        # The DB they protected is gone with its VM; a new cluster gets new secrets.
+        shutil.rmtree(paths.SECRETS_ROOT / CLUSTER_NAME, ignore_errors=True)
+        print(json.dumps(testbed.status(bed), indent=2))
+        return 0
+
     phases = Phases()
-    cluster = docker_vms.local_cluster(args.ui_port, args.flower_port)
     with phases.phase("VM image (debootstrap, built once)"):
-        image = docker_vms.ensure_image()
+        image = testbed.ensure_image()
     with phases.phase("wheelhouse (built once)"):
         wheels = wheelhouse.ensure()
     with phases.phase("start local VMs"):
-        docker_vms.up(cluster, image, wheels)
+        testbed.up(bed, image, wheels)
     with phases.phase("ansible-playbook site.yml -i inventories/local"):
         ansible_playbook(args.venv)
 
-    base_url = f"http://127.0.0.1:{args.ui_port}"
+    base_url = bed.url("airflow_api_port")
     summary = {}
     if not args.skip_dag_run:
         with phases.phase(f"trigger {DAG_ID} and wait for success"):
@@ -76,8 +82,8 @@ def main() -> int:
 Local Airflow {CLUSTER_NAME!r} cluster is up.
   UI / REST API : {base_url}   (user admin)
   admin password: make admin-password   (stored in {paths.SECRETS_ROOT / CLUSTER_NAME}/admin_password, mode 0600)
-  Flower        : http://127.0.0.1:{args.flower_port}   (user admin, make flower-password)
-  VMs           : {', '.join(cluster.names())}   (docker exec -it agk-main bash)
+  Flower        : {bed.url("airflow_flower_port")}   (user admin, make flower-password)
+  VMs           : {', '.join(bed.names())}   (docker exec -it {bed.group("airflow_main")[0]} bash)
   tear down     : make demo-down
 """)
     if summary:

@@ -26,25 +26,18 @@
 set -euo pipefail
 sha=${1:-}
 [[ $sha =~ ^[0-9a-f]{40}$ ]] || { echo "usage: $0 COMMIT_SHA (40 hex digits)" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+AGK_LOG_TAG=deploy
+# shellcheck source=scripts/lib/control.sh
+source "$(dirname "$0")/../lib/control.sh"
+repo=$AGK_REPO
 inventory=${AGK_INVENTORY:-inventories/gcp}
 work=$(mktemp -d "${TMPDIR:-/tmp}/agk-deploy.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-log() { printf '[deploy] %s\n' "$*" >&2; }
 start=$SECONDS
 
-# --- tooling: the pinned control venv when ansible is not already on PATH (a fresh Cloud Build step) ---
-if ! command -v ansible-playbook >/dev/null 2>&1; then
-  cache=${AGK_CACHE:-$HOME/.cache/airflow-gcp-kit}
-  venv="$cache/venvs/deploy-$(sha256sum "$repo/requirements/control.txt" | cut -c1-12)"
-  if [ ! -f "$venv/.complete" ]; then
-    log "installing the control tooling (requirements/control.txt) into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements/control.txt"
-    touch "$venv/.complete"
-  fi
-  export PATH="$venv/bin:$PATH"
-fi
+# --- tooling: the pinned control venv with kitlib (no Docker: this runs in Cloud Build too) -----------
+venv=$(agk_control_venv)
+export PATH="$venv/bin:$PATH"
 
 # --- GCP: values Terraform would give the inventory, and an OS Login identity for SSH through IAP -----
 if [ -n "${AGK_TF_OUTPUTS:-}" ]; then
@@ -66,63 +59,22 @@ extra=(-e "airflow_dags_git_version=$sha")
 [ -z "${AGK_ANSIBLE_ARGS:-}" ] || extra+=($AGK_ANSIBLE_ARGS)
 
 cd "$repo/ansible"
-log "plan: every VM fetches ${sha:0:12}"
+agk_log "plan: every VM fetches ${sha:0:12}"
 ansible-playbook -i "$inventory" redeploy-plan.yml "${extra[@]}" -e "redeploy_plan_file=$work/plan.json" \
-  >"$work/plan.log" 2>&1 || { cat "$work/plan.log" >&2; log "plan failed: nothing was deployed"; exit 1; }
+  >"$work/plan.log" 2>&1 || { cat "$work/plan.log" >&2; agk_log "plan failed: nothing was deployed"; exit 1; }
 
-route=$(python3 - "$work/plan.json" "$sha" <<'EOF'
-import json, sys
-plan, sha = json.load(open(sys.argv[1])), sys.argv[2]
-if all(h["previous"] == sha for h in plan.values()):
-    print("unchanged")
-elif any(h["converge"] for h in plan.values() if h["previous"] != sha):
-    print("converge")
-else:
-    print("dags")
-EOF
-)
-log "route: $route"
+# The route (unchanged, dags or converge) and its playbook: kitlib/redeploy.py (tests/cloudbuild).
+decision=$(python -m kitlib.redeploy route "$work/plan.json" "$sha")
+read -r route playbook <<<"$decision"
+agk_log "route: $route"
 
-playbook=""
-case $route in
-  dags) playbook=redeploy.yml ;;
-  converge) playbook=site.yml ;;
-esac
-if [ -n "$playbook" ]; then
-  log "ansible-playbook -i $inventory $playbook"
+if [ "$playbook" != - ]; then
+  agk_log "ansible-playbook -i $inventory $playbook"
   if ! ansible-playbook -i "$inventory" "$playbook" "${extra[@]}" 2>&1 | tee "$work/apply.log" >&2; then
-    log "ansible-playbook $playbook failed"
+    agk_log "ansible-playbook $playbook failed"
     exit 1
   fi
 fi
 
-python3 - "$work/plan.json" "$sha" "$route" "$playbook" "$work/apply.log" "$((SECONDS - start))" \
-  "${AGK_DEPLOY_REPORT:-}" <<'EOF'
-import json, os, re, sys
-plan_file, sha, route, playbook, apply_log, seconds, out = sys.argv[1:8]
-plan = json.load(open(plan_file))
-log = open(apply_log).read() if os.path.exists(apply_log) else ""
-# Handlers that ran (site.yml route): which services were restarted, on which hosts.
-restarts = sorted(set(re.findall(r"RUNNING HANDLER \[[^\]]*: (Restart[^\]]*)\]", log)))
-recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", log, re.M))
-report = {
-    "commit": sha,
-    "route": route,
-    "playbook": playbook or None,
-    "changed": route != "unchanged",
-    "restarted": restarts,
-    "seconds": int(seconds),
-    "hosts": {h: {"previous": p["previous"], "dags_changed": p["dags_changed"] if p["previous"] != sha else False,
-                  "converge_paths": p["converge_paths"], "changed_tasks": int(recap.get(h, 0))}
-              for h, p in sorted(plan.items())},
-}
-summary = {"unchanged": "already deployed everywhere: nothing changed, nothing restarted",
-           "dags": "DAG files swapped, no service restarted",
-           "converge": "site.yml converged; restarted: " + (", ".join(restarts) or "nothing")}[route]
-print(f"[deploy] {sha[:12]}: {summary} ({seconds} s)", file=sys.stderr)
-text = json.dumps(report)
-if out:
-    with open(out, "w") as fh:
-        fh.write(text + "\n")
-print(text)
-EOF
+python -m kitlib.redeploy report "$work/plan.json" "$sha" "$route" --apply-log "$work/apply.log" \
+  --seconds "$((SECONDS - start))" ${AGK_DEPLOY_REPORT:+--out "$AGK_DEPLOY_REPORT"}

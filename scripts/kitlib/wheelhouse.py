@@ -30,3 +30,7 @@ def ensure() -> str:
              "-r", str(lock), "-w", str(paths.WHEELHOUSE)])
     stamp.touch()
     return str(paths.WHEELHOUSE)
+
+
+if __name__ == "__main__":
+    print(ensure())

@@ -6,34 +6,20 @@ that nothing was touched. A control run with valid input passes the same checks.
 """
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ANSIBLE = REPO / "ansible"
-LOCAL_GROUP_VARS = ANSIBLE / "inventories" / "local" / "group_vars"
+from kitlib import paths, testbed
+
+ANSIBLE = paths.ANSIBLE_DIR
 
 
-def make_inventory(tmp_path: Path, workers=("ghost-worker1",)) -> Path:
-    inv = tmp_path / "inventory"
-    inv.mkdir()
-    shutil.copytree(LOCAL_GROUP_VARS, inv / "group_vars")
-    hosts = {
-        "all": {
-            "vars": {"ansible_connection": "community.docker.docker"},
-            "children": {
-                "airflow_main": {"hosts": {"ghost-main": None}},
-                "airflow_workers": {"hosts": {w: None for w in workers}},
-                "airflow_db_local": {"hosts": {"ghost-db": None}},
-                "gcs_emulator": {"hosts": {"ghost-gcs": None}},
-            },
-        }
-    }
-    (inv / "hosts.yml").write_text(json.dumps(hosts))
-    return inv
+def make_inventory(tmp_path: Path, empty_groups=()) -> Path:
+    """The local inventory's layout and group_vars, its hosts renamed ghost-*, without the git server."""
+    ghosts = testbed.load().derive("ghost", empty_groups=("git_remote_local", *empty_groups))
+    return ghosts.write(tmp_path / "inventory")
 
 
 def ansible_env(tmp_path: Path) -> dict:
@@ -43,8 +29,8 @@ def ansible_env(tmp_path: Path) -> dict:
                 ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
 
 
-def run_site(tmp_path: Path, extra_vars: dict | None = None, workers=("ghost-worker1",)):
-    inv = make_inventory(tmp_path, workers)
+def run_site(tmp_path: Path, extra_vars: dict | None = None, empty_groups=()):
+    inv = make_inventory(tmp_path, empty_groups)
     env = ansible_env(tmp_path)
     cmd = ["ansible-playbook", "-i", str(inv), "site.yml"]
     if extra_vars:
@@ -99,4 +85,4 @@ def test_bad_variable_stops_the_play(tmp_path, extra_vars, needle):
 
 
 def test_inventory_without_workers_stops_the_play(tmp_path):
-    assert_stopped_before_changes(run_site(tmp_path, workers=()), "airflow_workers")
+    assert_stopped_before_changes(run_site(tmp_path, empty_groups=["airflow_workers"]), "airflow_workers")

@@ -1,10 +1,10 @@
 """The git-push redeploy flow against the local cluster (make demo + agk-git), as Cloud Build runs it.
 
-- The agk-git VM's git daemon stands in for the hosted repository; tests push to its main branch through
-  127.0.0.1:$AGK_GIT_PORT.
-- A "build" is cloudbuild.yaml itself: its steps are read from the file and run in order, in a fresh
-  checkout of the pushed commit (what Cloud Build's /workspace is), with $COMMIT_SHA substituted. Only the
-  environment differs: the local inventory (docker connection) instead of the GCP one (IAP), see LOCAL_ENV.
+- The cluster is ansible/inventories/local/hosts.yml (kitlib.testbed): its git_remote_local host's daemon
+  stands in for the hosted repository; tests push to its main branch through its published loopback port.
+- A "build" is cloudbuild.yaml itself, run by kitlib.cloudbuild in a fresh checkout of the pushed commit.
+  Only the environment differs: the local inventory (docker connection) instead of the GCP one (IAP), see
+  LOCAL_ENV.
 - Measurements go to README.md between <!-- deploy:begin --> and <!-- deploy:end --> at the end.
 
 Needs the local cluster up and converged (scripts/deploy-tests.sh brings it up).
@@ -12,23 +12,19 @@ Needs the local cluster up and converged (scripts/deploy-tests.sh brings it up).
 import json
 import os
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
+
+from kitlib import cloudbuild, paths, testbed
+from kitlib.airflow_api import AirflowApi
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from kitlib import paths  # noqa: E402
-from kitlib.airflow_api import AirflowApi  # noqa: E402
-
-GIT_URL = f"git://127.0.0.1:{os.environ.get('AGK_GIT_PORT', '9418')}/airflow-gcp-kit.git"
-AIRFLOW_VMS = ["agk-main", "agk-worker1", "agk-worker2"]
-WORKERS = ["agk-worker1", "agk-worker2"]
+BED = testbed.load()
+GIT_URL = f"{BED.url('git_remote_local_port', 'git')}/{testbed.role_default('git_remote_local_repo_name')}"
+WORKERS = BED.group("airflow_workers")
+AIRFLOW_VMS = sorted(set(BED.group("airflow_main")) | set(WORKERS))
 # Cloud Build's step environment, for the local test bed: local inventory, the inventory's own repo URL,
 # no deploy key, no OS Login, no Terraform outputs.
 LOCAL_ENV = {"AGK_INVENTORY": "inventories/local", "AGK_REPO_URL": "", "AGK_DEPLOY_KEY_SECRET": "",
@@ -69,16 +65,6 @@ def unit_times(name: str, unit: str) -> dict:
     out = vm(name, "systemctl", "show", unit, "-p", "ActiveEnterTimestamp", "-p", "ActiveExitTimestamp",
              "-p", "MainPID", "--timestamp=unix")
     return {k: int(v.lstrip("@") or 0) for k, v in (line.split("=", 1) for line in out.splitlines())}
-
-
-@dataclass
-class Build:
-    commit: str
-    status: str  # SUCCESS or FAILURE, as Cloud Build says
-    failed_step: str | None
-    steps: dict = field(default_factory=dict)  # step id -> seconds
-    report: dict | None = None
-    log: str = ""
 
 
 class Remote:
@@ -125,96 +111,15 @@ class Remote:
         return self.git("rev-parse", "HEAD")
 
     def build(self, commit: str, background: bool = False, extra_env: dict | None = None):
-        """Run cloudbuild.yaml's steps for commit, in a fresh checkout of it (Cloud Build's /workspace)."""
-        ws = self.builds / commit[:12]
-        if not ws.exists():
-            sh("git", "clone", "--quiet", GIT_URL, str(ws))
-            sh("git", "-C", str(ws), "checkout", "--quiet", "--detach", commit)
-        config = yaml.safe_load((ws / "cloudbuild.yaml").read_text())
-        runner = BuildRun(ws, commit, config, extra_env or {})
-        if background:
-            runner.start()
-            return runner
-        return runner.wait()
-
-
-class BuildRun:
-    def __init__(self, ws: Path, commit: str, config: dict, extra_env: dict):
-        self.ws, self.commit, self.config, self.extra_env = ws, commit, config, extra_env
-        self.result = Build(commit=commit, status="WORKING", failed_step=None)
-        self._proc = None
-        self._steps = list(config["steps"])
-        self._log = []
-
-    def _step_cmd(self, step):
-        subst = {"$COMMIT_SHA": self.commit, "${COMMIT_SHA}": self.commit}
-        args = [subst.get(a, a) for a in step["args"]]
-        env = dict(os.environ)
-        for item in step.get("env", []):
-            key, value = item.split("=", 1)
-            env[key] = value
-        env.update(LOCAL_ENV)
-        env.update(self.extra_env)
-        env["AGK_CACHE"] = str(paths.CACHE)  # the warm local cache, not /workspace/.cache
-        env["AGK_DEPLOY_REPORT"] = str(self.ws / "deploy-report.json")
-        return [step["entrypoint"], *args], env
-
-    def start(self):
-        import threading
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        for step in self._steps:
-            cmd, env = self._step_cmd(step)
-            t0 = time.monotonic()
-            self._log.append(f"=== step {step['id']}\n")
-            with subprocess.Popen(cmd, cwd=self.ws, env=env, text=True, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, bufsize=1) as proc:
-                for line in proc.stdout:  # streamed, so a test can act at a given point of the build
-                    self._log.append(line)
-            self.result.steps[step["id"]] = round(time.monotonic() - t0, 1)
-            self._log.append(f"=== step {step['id']}: rc={proc.returncode}\n")
-            if proc.returncode != 0:
-                self.result.status, self.result.failed_step = "FAILURE", step["id"]
-                break
-        else:
-            self.result.status = "SUCCESS"
-        report = self.ws / "deploy-report.json"
-        if self.result.status == "SUCCESS" and report.exists():
-            self.result.report = json.loads(report.read_text())
-            report.unlink()
-        self.result.log = "".join(self._log)
-
-    def wait_for_output(self, text: str, timeout: float = 600) -> None:
-        """Block until the build's output contains text (or fail if the build ends first)."""
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while time.monotonic() < deadline:
-            lines = self._log[seen:]
-            seen += len(lines)
-            if any(text in line for line in lines):
-                return
-            if self.done():
-                raise AssertionError(f"build ended without printing {text!r}:\n{self.result.log[-4000:]}")
-            time.sleep(0.2)
-        raise AssertionError(f"build did not print {text!r} within {timeout} s")
-
-    def done(self) -> bool:
-        return self.result.status != "WORKING"
-
-    def wait(self) -> Build:
-        if not hasattr(self, "_thread"):
-            self._run()
-        else:
-            self._thread.join()
-        return self.result
+        """cloudbuild.yaml for commit, in a fresh checkout of it, against the local VMs (kitlib.cloudbuild)."""
+        return cloudbuild.build(GIT_URL, commit, self.builds / commit[:12], {**LOCAL_ENV, **(extra_env or {})},
+                                background=background)
 
 
 @pytest.fixture(scope="session")
 def api() -> AirflowApi:
     password = (paths.SECRETS_ROOT / os.environ.get("AGK_CLUSTER_NAME", "local") / "admin_password").read_text().strip()
-    client = AirflowApi(f"http://127.0.0.1:{os.environ.get('AGK_UI_PORT', '8080')}", "admin", password)
+    client = AirflowApi(BED.url("airflow_api_port"), "admin", password)
     client.wait_healthy()
     client.login()
     return client

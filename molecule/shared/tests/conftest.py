@@ -1,24 +1,26 @@
 """Fixtures shared by both Molecule scenarios (all_in_one, multi_host).
 
-Host checks run through testinfra's ansible backend against Molecule's inventory; cluster behaviour is
-driven through the API server's REST API, published on a loopback port of the control machine.
+Host checks run through testinfra's ansible backend against Molecule's inventory (the scenario's
+inventory.yml and the local group_vars); cluster behaviour is driven through the API server's REST API,
+published on the control machine's loopback port that inventory.yml names. Ports and defaults are the
+roles' own (kitlib.testbed.role_default).
 """
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "scripts"))
+from kitlib import paths, testbed
+from kitlib.airflow_api import AirflowApi
 
-from kitlib.airflow_api import AirflowApi  # noqa: E402
-
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
+# Molecule's inventory folder: its own ansible_inventory.yml plus links to inventory.yml and group_vars.
+INVENTORY = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+BED = testbed.load(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "inventory.yml")
 CLUSTER = os.environ["AGK_CLUSTER_NAME"]
-SECRETS = Path(os.environ.get("AGK_SECRETS_ROOT", Path.home() / ".config" / "airflow-gcp-kit")) / CLUSTER
+SECRETS = paths.SECRETS_ROOT / CLUSTER
+port = testbed.role_default
 DAG_ID = "example_etl_pipeline"
 CONSUMER_DAG_ID = "example_asset_consumer"
 
@@ -37,8 +39,8 @@ def host_vars(name: str) -> dict:
 
 
 def worker_instances(name: str) -> int:
-    # host_vars from the scenario, else the playbook's group default of 1 per worker VM
-    return int(host_vars(name).get("airflow_worker_instances", 1))
+    # the scenario's host var, else the role default
+    return int(host_vars(name).get("airflow_worker_instances", testbed.role_default("airflow_worker_instances")))
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +60,7 @@ def worker_instances_by_host():
 
 @pytest.fixture(scope="session")
 def api():
-    client = AirflowApi(os.environ["AGK_API_URL"], "admin", (SECRETS / "admin_password").read_text().strip())
+    client = AirflowApi(BED.url("airflow_api_port"), "admin", (SECRETS / "admin_password").read_text().strip())
     client.wait_healthy(timeout=300)
     client.login()
     for dag_id in (DAG_ID, CONSUMER_DAG_ID):

@@ -5,9 +5,10 @@ import json
 import time
 from datetime import datetime, timezone
 
-from conftest import CONSUMER_DAG_ID, DAG_ID, host, hosts_of
+from conftest import CONSUMER_DAG_ID, DAG_ID, host, host_vars, hosts_of, port
 
-BUCKET = "airflow-task-logs-local"
+# the local inventory's bucket (group_vars), as the roles see it
+BUCKET = host_vars(hosts_of("airflow_main")[0])["airflow_remote_log_bucket"].removeprefix("gs://")
 
 
 def iso(stamp: str) -> datetime:
@@ -62,7 +63,7 @@ def test_task_log_comes_from_the_bucket(api):
     # The object is in the emulator's bucket, and the worker deleted its local copy after uploading.
     gcs = host(hosts_of("gcs_emulator")[0])
     listing = json.loads(gcs.check_output(
-        f"curl -sf 'http://127.0.0.1:4443/storage/v1/b/{BUCKET}/o?prefix=logs/dag_id={DAG_ID}/'"))
+        f"curl -sf 'http://127.0.0.1:{port('gcs_emulator_port')}/storage/v1/b/{BUCKET}/o?prefix=logs/dag_id={DAG_ID}/'"))
     names = [item["name"] for item in listing.get("items", [])]
     assert any(run_id in name and "task_id=load" in name for name in names), names[-20:]
     load_ti = next(ti for ti in api.task_instances(DAG_ID, run_id) if ti["task_id"] == "load")

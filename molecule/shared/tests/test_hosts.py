@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from conftest import hosts_of, host, worker_instances
+from conftest import hosts_of, host, port, worker_instances
 
+API, REDIS, FLOWER = port("airflow_api_port"), port("airflow_redis_port"), port("airflow_flower_port")
+SCHEDULER_HEALTH, DB = port("airflow_scheduler_health_port"), port("airflow_db_port")
 MAIN_DAEMONS = ["airflow-webserver", "airflow-scheduler", "airflow-dag-processor",
                 "airflow-triggerer", "airflow-flower", "redis-server"]
 AIRFLOW_HOSTS = sorted(set(hosts_of("airflow_main")) | set(hosts_of("airflow_workers")))
@@ -44,27 +46,27 @@ def test_main_vm_ports(main_host):
     sockets = listening(main_host)
     all_ifaces = {port for addr, port in sockets if addr in ("0.0.0.0", "*", "::")}
     # API server (UI + REST + execution API), Redis and Flower are reachable from the other VMs
-    assert {8080, 6379, 5555} <= all_ifaces
+    assert {API, REDIS, FLOWER} <= all_ifaces
     # the scheduler health check answers on loopback only
-    assert ("127.0.0.1", 8974) in sockets
-    assert 8974 not in all_ifaces
+    assert ("127.0.0.1", SCHEDULER_HEALTH) in sockets
+    assert SCHEDULER_HEALTH not in all_ifaces
 
 
 def test_worker_log_server_ports(worker_hosts, worker_instances_by_host):
     for name, h in worker_hosts.items():
-        expected = {8793 + n - 1 for n in range(1, worker_instances_by_host[name] + 1)}
+        expected = {port("airflow_worker_log_server_port") + n - 1 for n in range(1, worker_instances_by_host[name] + 1)}
         assert expected <= ports(h), f"{name} log-server ports {expected} not all listening"
 
 
 def test_worker_only_vms_run_no_main_services():
     for name in set(hosts_of("airflow_workers")) - set(hosts_of("airflow_main")):
-        busy = ports(host(name)) & {8080, 6379, 5555, 8974, 5432}
+        busy = ports(host(name)) & {API, REDIS, FLOWER, SCHEDULER_HEALTH, DB}
         assert not busy, f"worker VM {name} listens on {busy}"
 
 
 def test_db_host_listens_and_requires_ssl():
     db = host(hosts_of("airflow_db_local")[0])
-    assert 5432 in ports(db)
+    assert DB in ports(db)
     query = ("SELECT count(*) FILTER (WHERE NOT s.ssl), count(*) FROM pg_stat_ssl s "
              "JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'airflow'")
     out = db.check_output(f"runuser -u postgres -- psql -At -c \"{query}\" airflow")
@@ -104,7 +106,7 @@ def test_execution_api_points_at_main_vm():
     main = hosts_of("airflow_main")[0]
     for name in AIRFLOW_HOSTS:
         out = host(name).check_output("/usr/local/bin/airflow config get-value core execution_api_server_url")
-        assert out.strip().splitlines()[-1] == f"http://{main}:8080/execution/"
+        assert out.strip().splitlines()[-1] == f"http://{main}:{API}/execution/"
 
 
 def test_redis_requires_password(main_host):
@@ -113,17 +115,17 @@ def test_redis_requires_password(main_host):
 
 
 def test_health_endpoints(main_host):
-    health = main_host.check_output("curl -sf http://127.0.0.1:8080/api/v2/monitor/health")
+    health = main_host.check_output(f"curl -sf http://127.0.0.1:{API}/api/v2/monitor/health")
     for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
         assert f'"{component}":{{"status":"healthy"' in health.replace(" ", ""), health
-    assert main_host.run("curl -sf http://127.0.0.1:8974/health").rc == 0
+    assert main_host.run(f"curl -sf http://127.0.0.1:{SCHEDULER_HEALTH}/health").rc == 0
 
 
 def test_flower_requires_basic_auth(main_host, flower_password):
-    assert main_host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5555/api/workers") == "401"
+    assert main_host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{FLOWER}/api/workers") == "401"
     # refresh=1 makes Flower ask every Celery worker instead of answering from its event cache
     workers = json.loads(main_host.check_output(
-        f"curl -sf -u admin:{flower_password} 'http://127.0.0.1:5555/api/workers?refresh=1'"))
+        f"curl -sf -u admin:{flower_password} 'http://127.0.0.1:{FLOWER}/api/workers?refresh=1'"))
     expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers")
                 for i in range(1, worker_instances(name) + 1)}
     assert expected <= set(workers), f"Flower sees {sorted(workers)}, expected {sorted(expected)}"
