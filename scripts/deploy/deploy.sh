@@ -18,7 +18,7 @@
 #   AGK_INVENTORY          inventory under ansible/ (default inventories/gcp; the local tests use inventories/local)
 #   AGK_REPO_URL           URL the VMs fetch (default: the inventory's airflow_dags_git_repo)
 #   AGK_DEPLOY_KEY_SECRET  Secret Manager id of the VMs' read-only deploy key (GCP)
-#   AGK_TF_OUTPUTS         JSON of the Terraform outputs the GCP inventory reads (Cloud Build has no state)
+#   AGK_TF_OUTPUTS         Terraform's `ansible` output as JSON, read by the GCP inventory (Cloud Build has no state)
 #   AGK_OSLOGIN_SETUP=1    register a short-lived SSH key with OS Login for this account first (Cloud Build)
 #   AGK_DEPLOY_REPORT      also write the JSON report to this file
 #   AGK_ANSIBLE_ARGS       extra ansible-playbook arguments (split on spaces)
@@ -29,7 +29,6 @@ sha=${1:-}
 AGK_LOG_TAG=deploy
 # shellcheck source=scripts/lib/control.sh
 source "$(dirname "$0")/../lib/control.sh"
-repo=$AGK_REPO
 inventory=${AGK_INVENTORY:-inventories/gcp}
 work=$(mktemp -d "${TMPDIR:-/tmp}/agk-deploy.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -39,17 +38,14 @@ start=$SECONDS
 venv=$(agk_control_venv)
 export PATH="$venv/bin:$PATH"
 
-# --- GCP: values Terraform would give the inventory, and an OS Login identity for SSH through IAP -----
-if [ -n "${AGK_TF_OUTPUTS:-}" ]; then
-  export AIRFLOW_GCP_TERRAFORM_BIN="python3 $repo/scripts/deploy/tf-outputs.py"
-fi
+# --- GCP: an OS Login identity for SSH through IAP (the inventory reads $AGK_TF_OUTPUTS itself) ---------
 if [ "${AGK_OSLOGIN_SETUP:-0}" = 1 ]; then
-  key=${AIRFLOW_GCP_SSH_KEY:-$HOME/.ssh/google_compute_engine}
+  key=${AGK_SSH_KEY:-$HOME/.ssh/google_compute_engine}
   mkdir -p "$(dirname "$key")"
   [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "cloudbuild-${BUILD_ID:-manual}" -f "$key"
   gcloud compute os-login ssh-keys add --key-file="$key.pub" --ttl=2h >/dev/null
-  AIRFLOW_GCP_SSH_USER=$(gcloud compute os-login describe-profile --format='value(posixAccounts[0].username)')
-  export AIRFLOW_GCP_SSH_KEY=$key AIRFLOW_GCP_SSH_USER
+  AGK_SSH_USER=$(gcloud compute os-login describe-profile --format='value(posixAccounts[0].username)')
+  export AGK_SSH_KEY=$key AGK_SSH_USER
 fi
 
 extra=(-e "airflow_dags_git_version=$sha")
@@ -58,7 +54,7 @@ extra=(-e "airflow_dags_git_version=$sha")
 # shellcheck disable=SC2206
 [ -z "${AGK_ANSIBLE_ARGS:-}" ] || extra+=($AGK_ANSIBLE_ARGS)
 
-cd "$repo/ansible"
+cd "$AGK_REPO/ansible"
 agk_log "plan: every VM fetches ${sha:0:12}"
 ansible-playbook -i "$inventory" redeploy-plan.yml "${extra[@]}" -e "redeploy_plan_file=$work/plan.json" \
   >"$work/plan.log" 2>&1 || { cat "$work/plan.log" >&2; agk_log "plan failed: nothing was deployed"; exit 1; }
