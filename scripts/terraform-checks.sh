@@ -1,147 +1,116 @@
 #!/usr/bin/env bash
-# Offline checks of the kit's Terraform: fmt, init, validate, terraform test (mocked
-# providers, plan only), checkov, and static contract checks. Needs no credentials and no
-# Terraform registry. Exits non-zero when any stage fails; ends with "N passed, N failed"
-# counting the stages.
+# Checks of the kit's Terraform on the real hashicorp/google and hashicorp/random providers, with no
+# credentials (stage `terraform` of `make test`, and `make terraform`):
+#   fmt, init -backend=false, validate, terraform test (mocked google provider), per-profile plans
+#   (terraform plan with a fake access token and -refresh=false, then assertions on `terraform show -json`
+#   and a proof that no generated secret is in the plan), checkov on the source and on the plans, the
+#   Terraform <-> Ansible contract, and the GCP inventory on a fake `terraform output`.
+# Providers come from the mirror scripts/terraform-toolchain.sh sets up (AGK_TF_REGISTRY=1: the registry).
+# Ends with "N passed, N failed" over the stages; exits non-zero when one failed.
 set -uo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TF_DIR="$REPO_ROOT/terraform"
-KIT_CACHE="${AIRFLOW_GCP_KIT_CACHE:-$HOME/.cache/airflow-gcp-kit}"
-CHECKOV_VENV="$KIT_CACHE/venvs/checkov"
-CHECKOV_REQS="$REPO_ROOT/requirements/checkov.txt"
-PYTHON="${PYTHON:-python3}"
+# shellcheck source=lib/kit.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kit.sh"
+AGK_LOG_TAG=terraform-checks
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# Keep .terraform out of the work tree and never reuse a stale one.
-export TF_DATA_DIR="$work/tf-data"
-export TF_IN_AUTOMATION=1
-export CHECKPOINT_DISABLE=1
+export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+export TF_PLUGIN_CACHE_DIR="" TF_DATA_DIR="" # a user's settings must not leak in
 
-declare -a stage_names=() stage_results=() stage_notes=()
-passed=0
-failed=0
-
-record() { # record NAME RC NOTE
-  stage_names+=("$1")
-  stage_notes+=("$3")
-  if [ "$2" -eq 0 ]; then
-    stage_results+=("PASS")
-    passed=$((passed + 1))
-  else
-    stage_results+=("FAIL")
-    failed=$((failed + 1))
-  fi
+toolchain() {
+  local env_out
+  env_out="$(bash "$AGK_REPO/scripts/terraform-toolchain.sh")" || return 1
+  eval "$env_out"
+  export TERRAFORM TF_CLI_CONFIG_FILE
 }
 
-run_stage() { # run_stage NAME -- command...; output is shown and kept in $work/NAME.log
-  local name="$1" start rc
-  shift
-  printf '\n=== %s\n' "$name"
-  start=$(date +%s)
-  "$@" 2>&1 | tee "$work/$name.log"
-  rc=${PIPESTATUS[0]}
-  record "$name" "$rc" "$(($(date +%s) - start))s"
+# Terraform runs on a copy of terraform/ (and of the two Ansible files it reads), never in the work tree:
+# init writes a .terraform.lock.hcl, and one holding the mirror's hashes must never reach a user's init.
+SRC="$work/src"
+copy_sources() {
+  mkdir -p "$SRC" &&
+    (cd "$AGK_REPO" && tar --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='*.tfstate*' \
+      --exclude='*.tfvars' -cf - terraform ansible/roles/airflow_base/defaults ansible/roles/cluster_secrets/vars) |
+    tar -C "$SRC" -xf -
+}
+tf() { "$TERRAFORM" -chdir="$SRC/terraform" "$@"; }
+init_stage() { copy_sources && tf init -backend=false -input=false -no-color; }
+
+test_stage() {
+  tf test -no-color | tee "$work/test.log"
+  local rc=${PIPESTATUS[0]} line
+  line="$(grep -E '^(Success|Failure)! [0-9]+ passed' "$work/test.log" | tail -n1)"
+  [ -n "$line" ] && agk_stage_note test "terraform test: ${line#*! }"
   return "$rc"
 }
 
-summary() {
-  printf '\n=== summary (terraform checks)\n'
-  local i
-  for i in "${!stage_names[@]}"; do
-    printf '  %-4s  %-22s %s\n' "${stage_results[$i]}" "${stage_names[$i]}" "${stage_notes[$i]}"
-  done
-  printf '%d passed, %d failed\n' "$passed" "$failed"
-  [ "$failed" -eq 0 ]
-}
-
-# --- toolchain --------------------------------------------------------------------------
-printf '=== toolchain\n'
-start=$(date +%s)
-if env_out="$(bash "$REPO_ROOT/scripts/terraform-toolchain.sh")"; then
-  eval "$env_out"
-  export TF_CLI_CONFIG_FILE
-  record toolchain 0 "$(($(date +%s) - start))s"
-else
-  record toolchain 1 "scripts/terraform-toolchain.sh failed"
-  summary
-  exit 1
-fi
-tf() { "$TERRAFORM" -chdir="$TF_DIR" "$@"; }
-# init/validate/test run on a copy: init writes a .terraform.lock.hcl next to the
-# configuration, and one holding the stand-in's hashes must never reach a real init.
-TF_RUN_DIR="$work/terraform"
-mkdir -p "$TF_RUN_DIR"
-(cd "$TF_DIR" && tar --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='*.tfstate*' --exclude='*.tfvars' -cf - .) | tar -C "$TF_RUN_DIR" -xf -
-tf_run() { "$TERRAFORM" -chdir="$TF_RUN_DIR" "$@"; }
-
-# --- terraform --------------------------------------------------------------------------
-run_stage fmt tf fmt -check -recursive -diff
-run_stage init tf_run init -backend=false -input=false -no-color
-if [ "${stage_results[-1]}" = PASS ]; then
-  run_stage validate tf_run validate -no-color
-  run_stage test tf_run test -no-color
-  tests_line="$(grep -E '^(Success|Failure)! [0-9]+ passed' "$work/test.log" | tail -n1)"
-  [ -n "$tests_line" ] && stage_notes[-1]="${stage_notes[-1]}, terraform test: ${tests_line#*! }"
-else
-  record validate 1 "skipped: init failed"
-  record test 1 "skipped: init failed"
-fi
-
-# --- checkov ----------------------------------------------------------------------------
-ensure_checkov() {
-  local stamp="$CHECKOV_VENV/.requirements.sha256" want
-  want="$(sha256sum "$CHECKOV_REQS" | cut -d' ' -f1)"
-  if [ -x "$CHECKOV_VENV/bin/checkov" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return 0
-  fi
-  echo "installing checkov into $CHECKOV_VENV from requirements/checkov.txt"
-  rm -rf "$CHECKOV_VENV"
-  "$PYTHON" -m venv "$CHECKOV_VENV" &&
-    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$CHECKOV_REQS" &&
-    "$CHECKOV_VENV/bin/pip" check &&
-    echo "$want" >"$stamp"
+plans_stage() {
+  python3 "$AGK_REPO/tests/terraform/test_plans.py" --src "$SRC" --out "$work/plans" | tee "$work/plans.log"
+  local rc=${PIPESTATUS[0]}
+  agk_stage_note plans "$(grep -E '^plans: ' "$work/plans.log" | tail -n1 | cut -d' ' -f2-)"
+  return "$rc"
 }
 
 checkov_stage() {
-  ensure_checkov || return 1
-  # Every skip must carry its reason inline.
-  local bad
-  bad="$(grep -rnE '#\s*checkov:skip=' "$TF_DIR" --include='*.tf' | grep -vE '#checkov:skip=CKV2?_[A-Z0-9]+_[0-9]+:[^ ].{10,}' || true)"
+  local venv bad
+  venv="$(agk_venv checkov --no-deps -r "$AGK_REPO/requirements/checkov.txt")" || return 1
+  # Every skip carries its reason inline.
+  bad="$(grep -rnE '#\s*checkov:skip=' "$AGK_REPO/terraform" --include='*.tf' |
+    grep -vE '#checkov:skip=CKV2?_[A-Z0-9]+_[0-9]+:[^ ].{10,}' || true)"
   if [ -n "$bad" ]; then
-    echo "checkov skips without a reason:"
-    echo "$bad"
+    printf 'checkov skips without a reason:\n%s\n' "$bad"
     return 1
   fi
-  (cd "$TF_DIR" && "$CHECKOV_VENV/bin/checkov" -d . --framework terraform --skip-download \
-    --skip-path '\.terraform' --quiet --compact -o cli -o json --output-file-path console,"$work/checkov.json") || true
-  "$PYTHON" - "$work/checkov.json" <<'EOF'
-import json, sys
-data = json.load(open(sys.argv[1]))
-reports = data if isinstance(data, list) else [data]
-s = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0}
-for r in reports:
-    for k in s:
-        s[k] += r.get("summary", {}).get(k, 0)
-print(f"checkov: {s['passed']} passed checks, {s['failed']} failed, {s['skipped']} skipped (each with its reason), {s['parsing_errors']} parsing errors")
-sys.exit(0 if s["failed"] == 0 and s["parsing_errors"] == 0 and s["passed"] > 0 else 1)
+  (cd "$AGK_REPO/terraform" && "$venv/bin/checkov" -d . --framework terraform --skip-download \
+    --skip-path '\.terraform' --quiet --compact -o cli -o json --output-file-path "console,$work/checkov-source") || true
+  ls "$work"/plans/*.json >/dev/null 2>&1 || { echo "no plan JSON to scan (the plans stage failed)"; return 1; }
+  # The plans carry what the source leaves to variables and modules. checkov does not map the source's
+  # inline skips onto planned resources inside modules, so the same check ids (each skipped, with its
+  # reason, in the source) are skipped here by id; nothing is skipped for the plans alone.
+  local skips
+  skips="$(grep -rhoE '#checkov:skip=CKV2?_[A-Z0-9]+_[0-9]+' "$AGK_REPO/terraform" --include='*.tf' | cut -d= -f2 | sort -u | paste -sd, -)"
+  echo "plan scan skips (reasons in the source): $skips"
+  mkdir -p "$work/plan-json" && cp "$work"/plans/*.json "$work/plan-json/"
+  "$venv/bin/checkov" -d "$work/plan-json" --framework terraform_plan --skip-download --quiet --compact \
+    --skip-check "$skips" -o cli -o json --output-file-path "console,$work/checkov-plans" || true
+  python3 - "$work" <<'EOF' | tee "$work/checkov.summary"
+import json, pathlib, sys
+work = pathlib.Path(sys.argv[1])
+ok = True
+parts = []
+for d in sorted(work.glob("checkov-*")):
+    data = json.loads((d / "results_json.json" if d.is_dir() else d).read_text())
+    reports = data if isinstance(data, list) else [data]
+    s = {k: sum(r.get("summary", {}).get(k, 0) for r in reports) for k in ("passed", "failed", "skipped", "parsing_errors")}
+    ok = ok and s["failed"] == 0 and s["parsing_errors"] == 0 and s["passed"] > 0
+    parts.append(f"{d.name[len('checkov-'):]}: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped")
+print("checkov " + "; ".join(parts))
+sys.exit(0 if ok and parts else 1)
 EOF
+  local rc=${PIPESTATUS[0]}
+  agk_stage_note checkov "$(cut -d' ' -f2- "$work/checkov.summary")"
+  return "$rc"
 }
-run_stage checkov checkov_stage
-checkov_line="$(grep -E '^checkov: ' "$work/checkov.log" | tail -n1)"
-[ -n "$checkov_line" ] && stage_notes[-1]="${stage_notes[-1]}, ${checkov_line#checkov: }"
 
-# --- contract checks (Python, no extra packages) ---------------------------------------
-run_stage contract "$PYTHON" "$REPO_ROOT/tests/terraform/test_contract.py"
+# The inventory needs Ansible: $AGK_ANSIBLE_PYTHON, else the newest control venv (scripts/bootstrap.sh).
+inventory_stage() {
+  local py="${AGK_ANSIBLE_PYTHON:-$(ls -td "$AGK_CACHE"/venvs/control-*/bin/python 2>/dev/null | head -n1)}"
+  [ -n "$py" ] && "$py" -c 'import ansible' 2>/dev/null ||
+    { echo "no Python with Ansible: run scripts/bootstrap.sh or set AGK_ANSIBLE_PYTHON"; return 1; }
+  "$py" "$AGK_REPO/tests/terraform/test_gcp_inventory.py"
+}
 
-# --- the real gcp_compute plugin on fake API answers (needs Ansible + google-auth) ------
-# Uses $AIRFLOW_GCP_KIT_ANSIBLE_PYTHON, else the control venv the Ansible side builds.
-ansible_py="${AIRFLOW_GCP_KIT_ANSIBLE_PYTHON:-$(ls -d "$KIT_CACHE"/venvs/control-*/bin/python 2>/dev/null | head -n1)}"
-if [ -n "$ansible_py" ] && "$ansible_py" -c 'import ansible, ansible_collections.google.cloud, google.auth' 2>/dev/null; then
-  run_stage inventory-plugin "$ansible_py" "$REPO_ROOT/tests/terraform/test_gcp_inventory_plugin.py"
-else
-  printf '\n=== inventory-plugin\nnot run: no Python with ansible, the google.cloud collection and google-auth (set AIRFLOW_GCP_KIT_ANSIBLE_PYTHON)\n'
+if agk_stage toolchain toolchain; then
+  agk_stage fmt "$TERRAFORM" fmt -check -recursive -diff "$AGK_REPO/terraform"
+  if agk_stage init init_stage; then
+    agk_stage validate tf validate -no-color
+    agk_stage test test_stage
+    agk_stage plans plans_stage
+  fi
+  agk_stage checkov checkov_stage
 fi
+agk_stage contract python3 "$AGK_REPO/tests/terraform/test_contract.py"
+agk_stage inventory inventory_stage
 
-summary
+agk_stage_summary "terraform checks"

@@ -16,11 +16,12 @@ locals {
     "storage.googleapis.com",
   ])
 
-  # Airflow 3 ports (docs/gcp.md has the full table).
-  redis_port       = 6379
-  api_server_port  = 8080
-  flower_port      = 5555
-  log_server_first = 8793
+  # The cluster's shape as the Ansible roles define it (ports, worker instances per host): read from the
+  # roles' defaults so each value is written once. The file's other values are Jinja strings, unused here.
+  airflow = yamldecode(file("${path.module}/../ansible/roles/airflow_base/defaults/main.yml"))
+
+  # Celery worker instances on each host of airflow_workers (null: the roles' default).
+  worker_instances = coalesce(var.airflow_worker_instances, local.airflow.airflow_worker_instances)
 }
 
 resource "google_project_service" "this" {
@@ -49,12 +50,13 @@ module "network" {
   cluster_name                    = var.cluster_name
   subnet_cidr                     = var.subnet_cidr
   sql_private_range_prefix_length = var.sql_private_range_prefix_length
-  redis_port                      = local.redis_port
-  api_server_port                 = local.api_server_port
-  flower_port                     = local.flower_port
-  log_server_ports = [
-    local.log_server_first, local.log_server_first + var.max_worker_instances_per_vm - 1
-  ]
+  ports = {
+    api              = local.airflow.airflow_api_port
+    redis            = local.airflow.airflow_redis_port
+    flower           = local.airflow.airflow_flower_port
+    worker_log_first = local.airflow.airflow_worker_log_server_port
+    worker_log_last  = local.airflow.airflow_worker_log_server_port + local.worker_instances - 1
+  }
 
   depends_on = [google_project_service.this]
 }
@@ -74,13 +76,49 @@ module "storage" {
   depends_on = [google_project_service.this]
 }
 
+# --- the cluster's shared secrets ------------------------------------------------------------------
+# Which secrets exist and their shapes: ansible/roles/cluster_secrets/vars/main.yml, the list the Ansible
+# side reads too. Each value is drawn by an ephemeral resource on every run and only reaches write-only
+# arguments (Secret Manager, the Cloud SQL user), so no value is ever in a plan or the state. The secrets
+# are read by the operator's credentials when site.yml runs (and by the deploy builds' account,
+# modules/cloudbuild), never by the VMs: the VM account has no grant on them.
+locals {
+  secret_specs = {
+    for s in yamldecode(file("${path.module}/../ansible/roles/cluster_secrets/vars/main.yml")).cluster_secrets_specs :
+    s.name => { kind = s.kind, length = s.length }
+  }
+}
+
+# password: letters and digits only (the values end up inside redis:// and postgresql:// URLs).
+ephemeral "random_password" "secret" {
+  for_each = { for name, s in local.secret_specs : name => s if s.kind == "password" }
+
+  length  = each.value.length
+  special = false
+}
+
+# fernet: URL-safe base64 of 32 random bytes, with its one "=" of padding.
+ephemeral "random_bytes" "secret" {
+  for_each = { for name, s in local.secret_specs : name => s if s.kind == "fernet" }
+
+  length = 32
+}
+
+locals {
+  secret_values = merge(
+    { for name, p in ephemeral.random_password.secret : name => p.result },
+    { for name, b in ephemeral.random_bytes.secret : name => replace(replace(b.base64, "+", "-"), "/", "_") },
+  )
+}
+
 module "secrets" {
   source = "./modules/secrets"
 
-  project_id      = var.project_id
-  cluster_name    = var.cluster_name
-  accessor_member = module.iam.vm_service_account_member
-  labels          = local.labels
+  project_id   = var.project_id
+  cluster_name = var.cluster_name
+  specs        = local.secret_specs
+  values       = local.secret_values
+  labels       = local.labels
 
   depends_on = [google_project_service.this]
 }
@@ -101,7 +139,9 @@ module "sql" {
   deletion_protection = var.database_deletion_protection
   backup              = var.database_backup
   maintenance_window  = var.database_maintenance_window
-  db_password         = module.secrets.db_password
+  # Set on the user at creation, and again whenever the db_password secret gets a new version (rotation).
+  db_password         = local.secret_values["db_password"]
+  db_password_version = module.secrets.versions["db_password"]
   labels              = local.labels
 
   depends_on = [google_project_service.this]
@@ -118,7 +158,6 @@ module "vms" {
   main_tags             = module.network.main_tags
   worker_tags           = module.network.worker_tags
   worker_count          = var.worker_count
-  worker_instances      = var.worker_instances_per_vm
   main_machine_type     = var.main_machine_type
   worker_machine_type   = var.worker_machine_type
   main_disk_size_gb     = var.main_disk_size_gb
@@ -129,4 +168,26 @@ module "vms" {
 
   # Package mirrors are reachable only once Cloud NAT exists.
   depends_on = [module.network]
+}
+
+locals {
+  # The one Terraform -> Ansible contract (output "ansible", and the deploy builds' _TF_OUTPUTS).
+  ansible = {
+    project_id   = var.project_id
+    region       = var.region
+    zone         = var.zone
+    cluster_name = var.cluster_name
+    main_vm_name = module.vms.main_instance_name
+    # Empty with worker_count = 0: the main VM is then the one host of airflow_workers (all-in-one).
+    worker_vm_names          = module.vms.worker_instance_names
+    airflow_worker_instances = local.worker_instances
+    db_host                  = module.sql.private_ip
+    db_port                  = 5432 # Cloud SQL for PostgreSQL's only port
+    db_name                  = module.sql.database_name
+    db_user                  = module.sql.database_user
+    db_server_ca_cert        = module.sql.server_ca_cert
+    log_bucket_url           = module.storage.bucket_url
+    # Secret Manager id per secret name of ansible/roles/cluster_secrets/vars/main.yml.
+    secret_ids = module.secrets.secret_ids
+  }
 }

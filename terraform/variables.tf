@@ -53,35 +53,24 @@ variable "cluster_name" {
 }
 
 variable "worker_count" {
-  description = "Number of Celery worker VMs (<cluster_name>-worker-1..N)."
+  description = "Number of Celery worker VMs (<cluster_name>-worker-1..N). 0: one all-in-one VM, the main VM runs the workers too."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.worker_count >= 1 && var.worker_count <= 20 && floor(var.worker_count) == var.worker_count
-    error_message = "worker_count must be a whole number from 1 to 20."
+    condition     = var.worker_count >= 0 && var.worker_count <= 20 && floor(var.worker_count) == var.worker_count
+    error_message = "worker_count must be a whole number from 0 to 20."
   }
 }
 
-variable "max_worker_instances_per_vm" {
-  description = "Most Celery worker instances (airflow-worker@N) any worker VM runs; opens log-server ports 8793..8793+N-1 from the main VM."
+variable "airflow_worker_instances" {
+  description = "Celery worker instances (airflow-worker@N) on each host of airflow_workers; handed to Ansible as airflow_worker_instances and opens log-server ports airflow_worker_log_server_port..+N-1. null: the roles' default (ansible/roles/airflow_base/defaults/main.yml)."
   type        = number
-  default     = 1
+  default     = null
 
   validation {
-    condition     = var.max_worker_instances_per_vm >= 1 && var.max_worker_instances_per_vm <= 8 && floor(var.max_worker_instances_per_vm) == var.max_worker_instances_per_vm
-    error_message = "max_worker_instances_per_vm must be a whole number from 1 to 8."
-  }
-}
-
-variable "worker_instances_per_vm" {
-  description = "Celery worker instances (airflow-worker@N) each worker VM runs; published as the VM label airflow-worker-instances, which the Ansible inventory reads."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.worker_instances_per_vm >= 1 && var.worker_instances_per_vm <= var.max_worker_instances_per_vm && floor(var.worker_instances_per_vm) == var.worker_instances_per_vm
-    error_message = "worker_instances_per_vm must be a whole number from 1 to max_worker_instances_per_vm (the firewall opens log-server ports for that many)."
+    condition     = var.airflow_worker_instances == null || try(var.airflow_worker_instances >= 1 && var.airflow_worker_instances <= 8 && floor(var.airflow_worker_instances) == var.airflow_worker_instances, false)
+    error_message = "airflow_worker_instances must be null or a whole number from 1 to 8."
   }
 }
 

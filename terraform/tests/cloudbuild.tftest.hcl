@@ -16,12 +16,12 @@ run "no_trigger_by_default" {
   }
 
   assert {
-    condition     = output.deploy_trigger_id == null
-    error_message = "deploy_trigger_id is null without a trigger."
+    condition     = output.deploy == null
+    error_message = "The deploy output is null without a trigger."
   }
 }
 
-run "trigger_on_push_to_main" {
+run "trigger_with_the_cluster" {
   command = plan
 
   variables {
@@ -33,28 +33,8 @@ run "trigger_on_push_to_main" {
   }
 
   assert {
-    condition     = module.cloudbuild[0].trigger.github[0].push[0].branch == "^main$"
-    error_message = "The trigger builds pushes to main only (anchored regex)."
-  }
-
-  assert {
-    condition     = module.cloudbuild[0].trigger.filename == "cloudbuild.yaml"
-    error_message = "The trigger runs the repository's cloudbuild.yaml."
-  }
-
-  assert {
-    condition     = module.cloudbuild[0].trigger.github[0].owner == "acme" && module.cloudbuild[0].trigger.github[0].name == "airflow-dags"
-    error_message = "The trigger watches the configured GitHub repository."
-  }
-
-  assert {
-    condition     = module.cloudbuild[0].trigger.substitutions["_REPO_URL"] == "git@github.com:acme/airflow-dags.git"
-    error_message = "_REPO_URL is the URL the VMs clone."
-  }
-
-  assert {
-    condition     = module.cloudbuild[0].trigger.substitutions["_DEPLOY_KEY_SECRET"] == "af-deploy-key"
-    error_message = "_DEPLOY_KEY_SECRET names the deploy key secret."
+    condition     = output.deploy.deploy_key_secret_id == "af-deploy-key"
+    error_message = "The deploy output names the deploy key secret, <cluster_name>-deploy-key."
   }
 
   assert {
@@ -71,14 +51,19 @@ run "build_account_least_privilege" {
   }
 
   variables {
-    zone                     = "europe-west1-b"
     github_owner             = "acme"
     github_repo              = "airflow-dags"
     repo_url                 = "git@github.com:acme/airflow-dags.git"
     vm_service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    instance_names           = ["af-main", "af-worker-1", "af-worker-2"]
-    cluster_secret_ids       = { "db-password" = "af-db-password", "jwt-secret" = "af-jwt-secret" }
-    inventory_values         = { cluster_name = "af", log_bucket_url = "gs://b" }
+    ansible = {
+      project_id      = "acme-data-prod"
+      zone            = "europe-west1-b"
+      cluster_name    = "af"
+      main_vm_name    = "af-main"
+      worker_vm_names = ["af-worker-1", "af-worker-2"]
+      secret_ids      = { sample_password = "af-sample-password", sample_token = "af-sample-token" }
+      log_bucket_url  = "gs://b"
+    }
     build_service_account = {
       email  = "af-deploy@acme-data-prod.iam.gserviceaccount.com"
       id     = "projects/acme-data-prod/serviceAccounts/af-deploy@acme-data-prod.iam.gserviceaccount.com"
@@ -87,8 +72,21 @@ run "build_account_least_privilege" {
   }
 
   assert {
-    condition     = jsondecode(google_cloudbuild_trigger.deploy.substitutions["_TF_OUTPUTS"]) == { cluster_name = "af", log_bucket_url = "gs://b" }
-    error_message = "_TF_OUTPUTS carries the values the GCP inventory reads from terraform output."
+    condition     = jsondecode(google_cloudbuild_trigger.deploy.substitutions["_TF_OUTPUTS"]) == var.ansible
+    error_message = "_TF_OUTPUTS carries the whole ansible object, unchanged (what the GCP inventory reads)."
+  }
+
+  assert {
+    condition = (google_cloudbuild_trigger.deploy.github[0].push[0].branch == "^main$"
+      && google_cloudbuild_trigger.deploy.github[0].owner == "acme" && google_cloudbuild_trigger.deploy.github[0].name == "airflow-dags"
+    && google_cloudbuild_trigger.deploy.filename == "cloudbuild.yaml")
+    error_message = "The trigger runs the repository's cloudbuild.yaml on pushes to main only (anchored regex)."
+  }
+
+  assert {
+    condition = (google_cloudbuild_trigger.deploy.substitutions["_REPO_URL"] == "git@github.com:acme/airflow-dags.git"
+    && google_cloudbuild_trigger.deploy.substitutions["_DEPLOY_KEY_SECRET"] == "af-deploy-key")
+    error_message = "_REPO_URL is the URL the VMs clone; _DEPLOY_KEY_SECRET names the deploy key secret."
   }
 
   assert {
@@ -109,8 +107,8 @@ run "build_account_least_privilege" {
   }
 
   assert {
-    condition     = toset([for m in google_secret_manager_secret_iam_member.build : m.secret_id]) == toset(["af-db-password", "af-jwt-secret"])
-    error_message = "The build reads the cluster's secrets, per secret."
+    condition     = toset([for m in google_secret_manager_secret_iam_member.build : m.secret_id]) == toset(["af-sample-password", "af-sample-token"])
+    error_message = "The build reads the cluster's secrets, per secret (it runs site.yml)."
   }
 
   assert {
@@ -137,12 +135,14 @@ run "bad_repo_url_is_rejected" {
   }
 
   variables {
-    zone                     = "europe-west1-b"
     github_owner             = "acme"
     github_repo              = "airflow-dags"
     repo_url                 = "ftp://example.com/repo"
     vm_service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    instance_names           = ["af-main"]
+    ansible = {
+      project_id   = "acme-data-prod", zone = "europe-west1-b", cluster_name = "af",
+      main_vm_name = "af-main", worker_vm_names = [], secret_ids = {}
+    }
     build_service_account = {
       email  = "af-deploy@acme-data-prod.iam.gserviceaccount.com"
       id     = "projects/acme-data-prod/serviceAccounts/af-deploy@acme-data-prod.iam.gserviceaccount.com"
@@ -151,6 +151,29 @@ run "bad_repo_url_is_rejected" {
   }
 
   expect_failures = [var.repo_url]
+}
+
+run "ansible_object_must_be_the_roots" {
+  command = plan
+
+  module {
+    source = "./modules/cloudbuild"
+  }
+
+  variables {
+    github_owner             = "acme"
+    github_repo              = "airflow-dags"
+    repo_url                 = "git@github.com:acme/airflow-dags.git"
+    vm_service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    ansible                  = { project_id = "acme-data-prod" }
+    build_service_account = {
+      email  = "af-deploy@acme-data-prod.iam.gserviceaccount.com"
+      id     = "projects/acme-data-prod/serviceAccounts/af-deploy@acme-data-prod.iam.gserviceaccount.com"
+      member = "serviceAccount:af-deploy@acme-data-prod.iam.gserviceaccount.com"
+    }
+  }
+
+  expect_failures = [var.ansible]
 }
 
 run "deploy_account_least_privilege" {

@@ -7,10 +7,13 @@ variables {
   cluster_name                    = "af"
   subnet_cidr                     = "10.10.0.0/24"
   sql_private_range_prefix_length = 20
-  redis_port                      = 6379
-  api_server_port                 = 8080
-  flower_port                     = 5555
-  log_server_ports                = [8793, 8796]
+  ports = {
+    api              = 8080
+    redis            = 6379
+    flower           = 5555
+    worker_log_first = 8793
+    worker_log_last  = 8796
+  }
 }
 
 run "network" {
@@ -36,49 +39,53 @@ run "network" {
   }
 
   assert {
+    condition     = google_service_networking_connection.sql.deletion_policy == "ABANDON"
+    error_message = "terraform destroy abandons the private service connection instead of failing while Cloud SQL releases it."
+  }
+
+  assert {
     condition     = google_compute_global_address.sql_private_range.purpose == "VPC_PEERING" && google_compute_global_address.sql_private_range.address_type == "INTERNAL"
     error_message = "Cloud SQL gets an internal private service access range."
   }
 
   assert {
-    condition = alltrue([for fw in [
-      google_compute_firewall.iap_ssh, google_compute_firewall.iap_ui,
-      google_compute_firewall.workers_to_main, google_compute_firewall.main_to_worker_logs,
-    ] : fw.direction == "INGRESS" && !contains(coalesce(fw.source_ranges, []), "0.0.0.0/0")])
-    error_message = "No ingress rule may allow 0.0.0.0/0."
+    condition = length(google_compute_firewall.this) == 4 && alltrue([for k, fw in google_compute_firewall.this :
+      fw.direction == "INGRESS" && !contains(coalesce(fw.source_ranges, []), "0.0.0.0/0") && fw.name == "af-${k}"
+    ])
+    error_message = "Four ingress rules named <cluster_name>-<rule>; none may allow 0.0.0.0/0."
   }
 
   assert {
-    condition     = google_compute_firewall.iap_ssh.source_ranges == toset(["35.235.240.0/20"]) && google_compute_firewall.iap_ui.source_ranges == toset(["35.235.240.0/20"])
+    condition     = google_compute_firewall.this["allow-iap-ssh"].source_ranges == toset(["35.235.240.0/20"]) && google_compute_firewall.this["allow-iap-ui"].source_ranges == toset(["35.235.240.0/20"])
     error_message = "SSH and UI rules must allow only the IAP range 35.235.240.0/20."
   }
 
   assert {
-    condition     = sort(flatten([for a in google_compute_firewall.iap_ssh.allow : a.ports])) == sort(["22"])
+    condition     = sort(flatten([for a in google_compute_firewall.this["allow-iap-ssh"].allow : a.ports])) == sort(["22"])
     error_message = "The IAP SSH rule opens port 22 only."
   }
 
   assert {
-    condition     = sort(flatten([for a in google_compute_firewall.iap_ui.allow : a.ports])) == sort(["8080", "5555"]) && google_compute_firewall.iap_ui.target_tags == toset(["af-main"])
+    condition     = sort(flatten([for a in google_compute_firewall.this["allow-iap-ui"].allow : a.ports])) == sort(["8080", "5555"]) && google_compute_firewall.this["allow-iap-ui"].target_tags == toset(["af-main"])
     error_message = "The IAP UI rule opens 8080 and 5555 on the main VM only."
   }
 
   assert {
     condition = (
-      google_compute_firewall.workers_to_main.source_ranges == null
-      && google_compute_firewall.workers_to_main.source_tags == toset(["af-worker"])
-      && google_compute_firewall.workers_to_main.target_tags == toset(["af-main"])
-      && sort(flatten([for a in google_compute_firewall.workers_to_main.allow : a.ports])) == sort(["6379", "8080"])
+      google_compute_firewall.this["allow-workers-to-main"].source_ranges == null
+      && google_compute_firewall.this["allow-workers-to-main"].source_tags == toset(["af-worker"])
+      && google_compute_firewall.this["allow-workers-to-main"].target_tags == toset(["af-main"])
+      && sort(flatten([for a in google_compute_firewall.this["allow-workers-to-main"].allow : a.ports])) == sort(["6379", "8080"])
     )
     error_message = "Only workers reach Redis 6379 and the execution API 8080 on the main VM."
   }
 
   assert {
     condition = (
-      google_compute_firewall.main_to_worker_logs.source_ranges == null
-      && google_compute_firewall.main_to_worker_logs.source_tags == toset(["af-main"])
-      && google_compute_firewall.main_to_worker_logs.target_tags == toset(["af-worker"])
-      && sort(flatten([for a in google_compute_firewall.main_to_worker_logs.allow : a.ports])) == sort(["8793-8796"])
+      google_compute_firewall.this["allow-main-to-worker-logs"].source_ranges == null
+      && google_compute_firewall.this["allow-main-to-worker-logs"].source_tags == toset(["af-main"])
+      && google_compute_firewall.this["allow-main-to-worker-logs"].target_tags == toset(["af-worker"])
+      && sort(flatten([for a in google_compute_firewall.this["allow-main-to-worker-logs"].allow : a.ports])) == sort(["8793-8796"])
     )
     error_message = "Only the main VM reaches the worker log servers 8793..8793+N-1."
   }
@@ -92,11 +99,17 @@ run "single_log_port" {
   }
 
   variables {
-    log_server_ports = [8793, 8793]
+    ports = {
+      api              = 8080
+      redis            = 6379
+      flower           = 5555
+      worker_log_first = 8793
+      worker_log_last  = 8793
+    }
   }
 
   assert {
-    condition     = sort(flatten([for a in google_compute_firewall.main_to_worker_logs.allow : a.ports])) == sort(["8793"])
+    condition     = sort(flatten([for a in google_compute_firewall.this["allow-main-to-worker-logs"].allow : a.ports])) == sort(["8793"])
     error_message = "One worker instance per VM opens port 8793 only."
   }
 }

@@ -1,4 +1,5 @@
-# Whole-configuration plans with a mocked google provider: no credentials, no API calls.
+# Whole-configuration plans with a mocked google provider (no credentials, no API calls) and the real
+# random provider.
 mock_provider "google" {}
 
 variables {
@@ -10,41 +11,37 @@ run "default_plan_outputs" {
   command = plan
 
   assert {
-    condition     = output.main_instance_name == "af-main"
-    error_message = "main_instance_name must be <cluster_name>-main."
+    condition     = output.ansible.main_vm_name == "af-main" && output.ansible.worker_vm_names == ["af-worker-1", "af-worker-2"]
+    error_message = "The VMs are <cluster_name>-main and <cluster_name>-worker-1..N (worker_count defaults to 2)."
   }
 
   assert {
-    condition     = output.worker_instance_names == ["af-worker-1", "af-worker-2"]
-    error_message = "The default worker_count is 2, named <cluster_name>-worker-1..N."
-  }
-
-  assert {
-    condition = output.secret_ids == {
-      "db-password"     = "af-db-password"
-      "fernet-key"      = "af-fernet-key"
-      "jwt-secret"      = "af-jwt-secret"
-      "api-secret-key"  = "af-api-secret-key"
-      "redis-password"  = "af-redis-password"
-      "admin-password"  = "af-admin-password"
-      "flower-password" = "af-flower-password"
+    # The names come from the one list of secrets; ids are computed in Terraform only.
+    condition = output.ansible.secret_ids == {
+      for s in yamldecode(file("../ansible/roles/cluster_secrets/vars/main.yml")).cluster_secrets_specs :
+      s.name => "af-${replace(s.name, "_", "-")}"
     }
-    error_message = "Secret ids must be exactly the <cluster_name>-<name> ids the Ansible cluster_secrets role reads."
+    error_message = "secret_ids maps every name of cluster_secrets_specs to <cluster_name>-<name with - for _>."
   }
 
   assert {
-    condition     = output.log_bucket_url == "gs://acme-data-prod-af-task-logs"
+    condition     = output.ansible.log_bucket_url == "gs://acme-data-prod-af-task-logs"
     error_message = "log_bucket_url must be gs://<project_id>-<cluster_name>-task-logs."
   }
 
   assert {
-    condition     = output.project_id == "acme-data-prod" && output.region == "europe-west1" && output.zone == "europe-west1-b" && output.cluster_name == "af"
-    error_message = "project_id, region, zone and cluster_name outputs must echo the inputs."
+    condition     = output.ansible.project_id == "acme-data-prod" && output.ansible.region == "europe-west1" && output.ansible.zone == "europe-west1-b" && output.ansible.cluster_name == "af"
+    error_message = "project_id, region, zone and cluster_name must echo the inputs."
   }
 
   assert {
-    condition     = output.db_name == "airflow" && output.db_user == "airflow"
-    error_message = "The database and user must both be airflow."
+    condition     = output.ansible.db_name == "airflow" && output.ansible.db_user == "airflow" && output.ansible.db_port == 5432
+    error_message = "The database and user must both be airflow, on Cloud SQL's port 5432."
+  }
+
+  assert {
+    condition     = output.ansible.airflow_worker_instances == yamldecode(file("../ansible/roles/airflow_base/defaults/main.yml")).airflow_worker_instances
+    error_message = "airflow_worker_instances = null hands Ansible the roles' own default."
   }
 
   assert {
@@ -58,29 +55,30 @@ run "default_plan_outputs" {
   }
 }
 
-run "one_worker" {
+run "all_in_one" {
   command = plan
 
   variables {
-    worker_count = 1
+    worker_count = 0
   }
 
   assert {
-    condition     = output.worker_instance_names == ["af-worker-1"]
-    error_message = "worker_count = 1 must plan exactly one worker VM."
+    condition     = output.ansible.worker_vm_names == [] && output.ansible.main_vm_name == "af-main"
+    error_message = "worker_count = 0 plans the main VM only (it then runs the workers too)."
   }
 }
 
-run "three_workers" {
+run "three_workers_two_instances_each" {
   command = plan
 
   variables {
-    worker_count = 3
+    worker_count             = 3
+    airflow_worker_instances = 2
   }
 
   assert {
-    condition     = output.worker_instance_names == ["af-worker-1", "af-worker-2", "af-worker-3"]
-    error_message = "worker_count = 3 must plan three worker VMs."
+    condition     = output.ansible.worker_vm_names == ["af-worker-1", "af-worker-2", "af-worker-3"] && output.ansible.airflow_worker_instances == 2
+    error_message = "worker_count = 3 plans three worker VMs; airflow_worker_instances reaches Ansible as set."
   }
 }
 

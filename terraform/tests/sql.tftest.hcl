@@ -22,7 +22,8 @@ variables {
     hour         = 3
     update_track = "stable"
   }
-  db_password = "0123456789abcdef0123456789abcdef"
+  db_password         = "0123456789abcdef0123456789abcdef"
+  db_password_version = 1
 }
 
 run "private_tls_backed_up" {
@@ -30,6 +31,11 @@ run "private_tls_backed_up" {
 
   module {
     source = "./modules/sql"
+  }
+
+  assert {
+    condition     = google_sql_user.airflow.password == null && google_sql_user.airflow.password_wo == null && google_sql_user.airflow.password_wo_version == 1
+    error_message = "The password is set through the write-only password_wo: never in the plan or the state."
   }
 
   assert {

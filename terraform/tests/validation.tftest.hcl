@@ -36,9 +36,9 @@ run "bad_zone_shape" {
   expect_failures = [var.zone]
 }
 
-run "worker_count_zero" {
+run "worker_count_negative" {
   command = plan
-  variables { worker_count = 0 }
+  variables { worker_count = -1 }
   expect_failures = [var.worker_count]
 }
 
@@ -54,25 +54,22 @@ run "worker_count_fraction" {
   expect_failures = [var.worker_count]
 }
 
-run "max_worker_instances_zero" {
+run "worker_instances_zero" {
   command = plan
-  variables { max_worker_instances_per_vm = 0 }
-  expect_failures = [var.max_worker_instances_per_vm]
+  variables { airflow_worker_instances = 0 }
+  expect_failures = [var.airflow_worker_instances]
 }
 
-run "max_worker_instances_nine" {
+run "worker_instances_nine" {
   command = plan
-  variables { max_worker_instances_per_vm = 9 }
-  expect_failures = [var.max_worker_instances_per_vm]
+  variables { airflow_worker_instances = 9 }
+  expect_failures = [var.airflow_worker_instances]
 }
 
-run "worker_instances_above_max" {
+run "worker_instances_fraction" {
   command = plan
-  variables {
-    max_worker_instances_per_vm = 2
-    worker_instances_per_vm     = 3
-  }
-  expect_failures = [var.worker_instances_per_vm]
+  variables { airflow_worker_instances = 1.5 }
+  expect_failures = [var.airflow_worker_instances]
 }
 
 run "bad_main_machine_type" {

@@ -1,11 +1,13 @@
-"""Static contract checks between terraform/ and ansible/inventories/gcp/.
+"""Static contract checks between terraform/ and the Ansible side.
 
 Runs under pytest, or on its own with plain Python 3 (no extra packages), which is how
-scripts/terraform-checks.sh runs it. The checks read files only: no Terraform, no network.
+scripts/terraform-checks.sh runs it. Reads files only: no Terraform, no network. Names are never restated
+here: they are read from the files that define them.
 """
 
 from __future__ import annotations
 
+import ast
 import pathlib
 import re
 import subprocess
@@ -14,22 +16,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TF = ROOT / "terraform"
 INV = ROOT / "ansible" / "inventories" / "gcp"
-
-SECRET_NAMES = {
-    "db-password", "fernet-key", "jwt-secret", "api-secret-key",
-    "redis-password", "admin-password", "flower-password",
-}
-ANSIBLE_VARS = {
-    "airflow_cluster_name", "airflow_db_host", "airflow_db_port", "airflow_db_name",
-    "airflow_db_user", "airflow_db_sslmode", "airflow_db_ssl_root_cert",
-    "airflow_remote_log_bucket", "cluster_secrets_backend", "cluster_secrets_gcp_project",
-    "airflow_postgresql_local",
-}
-CONSUMED_OUTPUTS = {
-    "project_id", "region", "zone", "cluster_name", "main_instance_name",
-    "worker_instance_names", "db_private_ip", "db_connection_name", "db_server_ca_cert",
-    "log_bucket_url", "vm_service_account_email", "secret_ids",
-}
+INVENTORY_SCRIPT = INV / "terraform_outputs.py"
 
 
 def tf_files() -> list[pathlib.Path]:
@@ -40,8 +27,29 @@ def strip_comments(text: str) -> str:
     return "\n".join(re.sub(r"(^|\s)(#|//).*$", "", line) for line in text.splitlines())
 
 
-def top_level_keys(path: pathlib.Path) -> set[str]:
-    return {m.group(1) for m in re.finditer(r"^([A-Za-z_][A-Za-z0-9_]*):", path.read_text(), re.M)}
+def ansible_object_keys() -> set[str]:
+    """Keys of local.ansible in terraform/main.tf (the ansible output object)."""
+    code = strip_comments((TF / "main.tf").read_text())
+    block = code[code.index("ansible = {"):]
+    block = block[:block.index("\n  }\n")]
+    return set(re.findall(r"^    (\w+)\s*=", block, re.M))
+
+
+def script_reads() -> set[str]:
+    """The keys terraform_outputs.py reads from the object: tf["..."]."""
+    return set(re.findall(r'tf\["(\w+)"\]', INVENTORY_SCRIPT.read_text()))
+
+
+def script_sets() -> set[str]:
+    """Variable names the inventory script emits (string keys of its "vars" dicts)."""
+    tree = ast.parse(INVENTORY_SCRIPT.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "vars" and isinstance(value, ast.Dict):
+                    names |= {k.value for k in value.keys if isinstance(k, ast.Constant)}
+    return names
 
 
 def test_no_open_ingress_anywhere() -> None:
@@ -65,59 +73,102 @@ def test_project_iam_only_in_iam_module_and_no_primitive_roles() -> None:
         assert not re.search(r'resource\s+"google_project_iam_(binding|policy)"', code), f"{path}: authoritative project IAM"
 
 
-def test_google_provider_pinned_exactly() -> None:
-    versions = (TF / "versions.tf").read_text()
-    assert re.search(r'version\s*=\s*"=\s*\d+\.\d+\.\d+"', versions), "pin hashicorp/google exactly in versions.tf"
+def test_provider_constraints() -> None:
+    root = (TF / "versions.tf").read_text()
+    assert re.search(r'source\s*=\s*"hashicorp/google"\s*\n\s*version\s*=\s*"~> 7\.45"', root), "root: google ~> 7.45"
+    assert re.search(r'required_version\s*=\s*">= 1\.11', root), "root: terraform >= 1.11 (write-only arguments)"
+    assert re.search(r'backend\s+"gcs"\s*\{\s*\}', root), "root: partial backend \"gcs\" {} block"
+    for versions in (TF / "modules").glob("*/versions.tf"):
+        assert '"hashicorp/google"' in versions.read_text() and '">= 7.0, < 8.0"' in versions.read_text(), versions
 
 
-def test_secret_ids_match_the_ansible_contract() -> None:
-    code = (TF / "modules" / "secrets" / "main.tf").read_text()
-    block = code[code.index("secrets = {"):code.index("}", code.index("secrets = {"))]
-    names = set(re.findall(r'"([a-z-]+)"\s*=', block))
-    assert names == SECRET_NAMES
-    assert 'secret_id = "${var.cluster_name}-${each.key}"' in code
+def test_no_lock_file_in_git() -> None:
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=False).stdout.split()
+    assert not [f for f in tracked if f.endswith(".terraform.lock.hcl")], "a provider lock file is tracked"
 
 
-def test_outputs_the_ansible_side_consumes_exist() -> None:
+def test_secret_list_is_read_not_restated() -> None:
+    """The secret names live in ansible/roles/cluster_secrets/vars/main.yml only."""
+    specs = (ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml").read_text()
+    names = re.findall(r"^\s*-\s*\{name:\s*(\w+)", specs, re.M)
+    assert len(names) >= 7, names
+    assert "cluster_secrets/vars/main.yml" in (TF / "main.tf").read_text()
+    for path in [*tf_files(), *(TF / "tests").glob("*.tftest.hcl"), INVENTORY_SCRIPT]:
+        # Declarations such as `variable "db_password"` name a module input, not the list.
+        code = re.sub(r'^(variable|output)\s+"\w+"', "", strip_comments(path.read_text()), flags=re.M)
+        for name in names:
+            for spelling in (name, name.replace("_", "-")):
+                # db_password is the one secret Terraform itself uses (the Cloud SQL user's password).
+                if name == "db_password" and path == TF / "main.tf":
+                    continue
+                assert not re.search(rf'"[^"\n]*\b{re.escape(spelling)}\b[^"\n]*"', code), f"{path}: restates secret {spelling}"
+
+
+def test_no_secret_value_can_reach_state() -> None:
+    for path in tf_files():
+        code = strip_comments(path.read_text())
+        assert not re.search(r"^\s*secret_data\s*=", code, re.M), f"{path}: secret_data (stored in state); use secret_data_wo"
+        assert not re.search(r"^\s*password\s*=", code, re.M), f"{path}: password (stored in state); use password_wo"
+        assert 'resource "random_' not in code, f"{path}: a random_* resource keeps its result in state; use ephemeral"
+        assert not re.search(r"\buuid\(\)", code), f"{path}: uuid() seeds"
+
+
+def test_ports_and_worker_instances_are_read_from_the_roles() -> None:
+    main = (TF / "main.tf").read_text()
+    assert "airflow_base/defaults/main.yml" in main
+    for key in ("airflow_api_port", "airflow_redis_port", "airflow_flower_port", "airflow_worker_log_server_port",
+                "airflow_worker_instances"):
+        assert f"local.airflow.{key}" in main, key
+    defaults = (ROOT / "ansible" / "roles" / "airflow_base" / "defaults" / "main.yml").read_text()
+    ports = [re.search(rf"^{key}:\s*(\d+)", defaults, re.M).group(1) for key in
+             ("airflow_api_port", "airflow_redis_port", "airflow_flower_port", "airflow_worker_log_server_port")]
+    for path in tf_files():
+        code = strip_comments(path.read_text())
+        for port in ports:
+            assert not re.search(rf"\b{port}\b", code), f"{path}: port {port} written as a literal"
+    assert "max_worker_instances_per_vm" not in "".join(p.read_text() for p in tf_files())
+
+
+def test_inventory_reads_only_keys_of_the_ansible_object() -> None:
+    keys = ansible_object_keys()
+    reads = script_reads()
+    assert reads and reads <= keys, f"the inventory reads keys the ansible output lacks: {sorted(reads - keys)}"
+    cloudbuild = strip_comments((TF / "modules" / "cloudbuild" / "main.tf").read_text())
+    used = set(re.findall(r"var\.ansible\.(\w+)", cloudbuild))
+    assert used <= keys, f"modules/cloudbuild reads keys the ansible output lacks: {sorted(used - keys)}"
+    assert "jsonencode(var.ansible)" in cloudbuild, "_TF_OUTPUTS must be the whole ansible object"
     outputs = set(re.findall(r'^output\s+"([^"]+)"', (TF / "outputs.tf").read_text(), re.M))
-    missing = CONSUMED_OUTPUTS - outputs
-    assert not missing, f"missing outputs: {sorted(missing)}"
-    code = (TF / "outputs.tf").read_text()
-    ca = code[code.index('output "db_server_ca_cert"'):]
-    assert re.search(r"sensitive\s*=\s*true", ca[:ca.index("\n}")])
+    assert outputs == {"ansible", "deploy"}, outputs
 
 
-def test_inventory_groups_and_hostnames() -> None:
-    text = (INV / "gcp.yml").read_text()
-    assert re.search(r"^plugin: google\.cloud\.gcp_compute$", text, re.M)
-    assert re.search(r"^auth_kind: application$", text, re.M)
-    assert "labels.airflow-cluster" in text
-    groups = text[text.index("\ngroups:"):text.index("\ncompose:")]
-    assert set(re.findall(r"^  (\w+):", groups, re.M)) == {"airflow_main", "airflow_workers"}
-    assert "labels['airflow-role'] == 'main'" in groups
-    assert "labels['airflow-role'] == 'worker'" in groups
-    assert re.search(r"^hostnames:\n  - name$", text, re.M)
+def test_inventory_sets_what_the_roles_need() -> None:
+    sets = script_sets()
+    need = {
+        "airflow_cluster_name", "airflow_db_host", "airflow_db_port", "airflow_db_name", "airflow_db_user",
+        "airflow_db_sslmode", "airflow_db_ssl_root_cert", "airflow_remote_log_bucket", "cluster_secrets_backend",
+        "cluster_secrets_gcp_project", "cluster_secrets_gcp_ids", "airflow_worker_instances",
+        "airflow_gcp_project", "airflow_gcp_zone",
+    }
+    assert need <= sets, f"missing: {sorted(need - sets)}"
+    assert "airflow_postgresql_local" not in INVENTORY_SCRIPT.read_text()
+    assert INVENTORY_SCRIPT.stat().st_mode & 0o111, "the inventory script must be executable"
 
 
-def test_inventory_sets_every_ansible_variable_from_terraform_at_run_time() -> None:
-    kit_vars = INV / "group_vars" / "airflow_gcp.yml"
-    keys = top_level_keys(kit_vars)
-    assert ANSIBLE_VARS <= keys, f"missing: {sorted(ANSIBLE_VARS - keys)}"
-    text = kit_vars.read_text()
-    outputs = set(re.findall(r'^output\s+"([^"]+)"', (TF / "outputs.tf").read_text(), re.M))
-    used = set(re.findall(r"airflow_gcp_tf_output ~ ' (\w+)'", text))
-    assert used and used <= outputs, f"unknown outputs: {sorted(used - outputs)}"
-    assert "airflow_db_sslmode: verify-ca" in text
-    assert "cluster_secrets_backend: gcp_secret_manager" in text
-    assert "airflow_postgresql_local: false" in text
-    # The parent group that lifts these above the playbook's group_vars/all.
-    assert "airflow_gcp:" in (INV / "groups.yml").read_text()
+def test_inventory_variables_are_not_overridden_by_playbook_group_vars() -> None:
+    """Script group vars rank below the playbook's group_vars: none of their names may be set there."""
+    sets = script_sets()
+    for path in (ROOT / "ansible" / "group_vars").rglob("*.yml"):
+        defined = set(re.findall(r"^(\w+):", path.read_text(), re.M))
+        assert not (defined & sets), f"{path} overrides the GCP inventory's {sorted(defined & sets)}"
 
 
-def test_iap_ssh() -> None:
+def test_iap_ssh_and_env_names() -> None:
     text = (INV / "group_vars" / "all.yml").read_text()
     assert "gcloud compute start-iap-tunnel %h 22 --listen-on-stdin" in text
-    assert "--zone=" in text and "--project=" in text
+    assert "--zone={{ airflow_gcp_zone }}" in text and "--project={{ airflow_gcp_project }}" in text
+    for path in [*INV.rglob("*"), *tf_files(), ROOT / "docs" / "gcp.md"]:
+        if path.is_file():
+            assert "AIRFLOW_GCP_" not in path.read_text(), f"{path}: kit environment variables start with AGK_"
 
 
 def test_no_secret_material_in_git() -> None:
@@ -125,11 +176,9 @@ def test_no_secret_material_in_git() -> None:
         ["git", "-C", str(ROOT), "ls-files", "terraform", "ansible/inventories/gcp"],
         capture_output=True, text=True, check=False,
     ).stdout.split()
-    assert not [f for f in tracked if f.endswith((".tfstate", ".tfvars")) or ".terraform/" in f]
+    assert not [f for f in tracked if f.endswith((".tfstate", ".tfvars")) and "/examples/" not in f]
     for path in [*tf_files(), *INV.rglob("*.yml")]:
-        text = path.read_text()
-        assert not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", text), path
-        assert "secret_data" not in text or "module.material" in text, f"{path}: secret_data must come from the generator"
+        assert not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", path.read_text()), path
 
 
 def main() -> int:

@@ -7,39 +7,43 @@
 #   cluster secrets: secretAccessor, per secret (site.yml renders airflow.cfg on config changes)
 # The VMs pull the repository with a read-only deploy key kept in Secret Manager; only the VM account reads it.
 locals {
-  build_member = var.build_service_account.member
+  build_member   = var.build_service_account.member
+  project_id     = var.ansible.project_id
+  cluster_name   = var.ansible.cluster_name
+  zone           = var.ansible.zone
+  instance_names = concat([var.ansible.main_vm_name], var.ansible.worker_vm_names)
 }
 
 resource "google_iap_tunnel_instance_iam_member" "build" {
-  for_each = toset(var.instance_names)
+  for_each = toset(local.instance_names)
 
-  project  = var.project_id
-  zone     = var.zone
+  project  = local.project_id
+  zone     = local.zone
   instance = each.value
   role     = "roles/iap.tunnelResourceAccessor"
   member   = local.build_member
 }
 
 resource "google_compute_instance_iam_member" "build" {
-  for_each = toset(var.instance_names)
+  for_each = toset(local.instance_names)
 
-  project       = var.project_id
-  zone          = var.zone
+  project       = local.project_id
+  zone          = local.zone
   instance_name = each.value
   role          = "roles/compute.osAdminLogin"
   member        = local.build_member
 }
 
 resource "google_service_account_iam_member" "build_acts_as_vm" {
-  service_account_id = "projects/${var.project_id}/serviceAccounts/${var.vm_service_account_email}"
+  service_account_id = "projects/${local.project_id}/serviceAccounts/${var.vm_service_account_email}"
   role               = "roles/iam.serviceAccountUser"
   member             = local.build_member
 }
 
 resource "google_secret_manager_secret_iam_member" "build" {
-  for_each = var.cluster_secret_ids
+  for_each = var.ansible.secret_ids
 
-  project   = var.project_id
+  project   = local.project_id
   secret_id = each.value
   role      = "roles/secretmanager.secretAccessor"
   member    = local.build_member
@@ -49,8 +53,8 @@ resource "google_secret_manager_secret_iam_member" "build" {
 # repository). Terraform creates the empty secret only, so the key never enters the state:
 #   gcloud secrets versions add <cluster>-deploy-key --data-file=deploy_key
 resource "google_secret_manager_secret" "deploy_key" {
-  project   = var.project_id
-  secret_id = "${var.cluster_name}-deploy-key"
+  project   = local.project_id
+  secret_id = "${local.cluster_name}-deploy-key"
 
   replication {
     auto {}
@@ -58,16 +62,16 @@ resource "google_secret_manager_secret" "deploy_key" {
 }
 
 resource "google_secret_manager_secret_iam_member" "deploy_key_vm" {
-  project   = var.project_id
+  project   = local.project_id
   secret_id = google_secret_manager_secret.deploy_key.secret_id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${var.vm_service_account_email}"
 }
 
 resource "google_cloudbuild_trigger" "deploy" {
-  project         = var.project_id
-  name            = "${var.cluster_name}-deploy-dags"
-  description     = "Push to ${var.branch}: DAG tests, then redeploy cluster ${var.cluster_name} (cloudbuild.yaml)."
+  project         = local.project_id
+  name            = "${local.cluster_name}-deploy-dags"
+  description     = "Push to ${var.branch}: DAG tests, then redeploy cluster ${local.cluster_name} (cloudbuild.yaml)."
   filename        = "cloudbuild.yaml"
   service_account = var.build_service_account.id
 
@@ -83,6 +87,6 @@ resource "google_cloudbuild_trigger" "deploy" {
   substitutions = {
     _REPO_URL          = var.repo_url
     _DEPLOY_KEY_SECRET = google_secret_manager_secret.deploy_key.secret_id
-    _TF_OUTPUTS        = jsonencode(var.inventory_values)
+    _TF_OUTPUTS        = jsonencode(var.ansible)
   }
 }

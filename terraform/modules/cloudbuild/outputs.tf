@@ -1,8 +1,3 @@
-output "build_service_account_email" {
-  description = "Service account the deploy builds run as."
-  value       = var.build_service_account.email
-}
-
 output "trigger_id" {
   description = "Id of the Cloud Build trigger."
   value       = google_cloudbuild_trigger.deploy.trigger_id
@@ -11,9 +6,4 @@ output "trigger_id" {
 output "deploy_key_secret_id" {
   description = "Secret Manager id to add the read-only deploy key to."
   value       = google_secret_manager_secret.deploy_key.secret_id
-}
-
-output "trigger" {
-  description = "The trigger resource (for tests and wiring)."
-  value       = google_cloudbuild_trigger.deploy
 }

@@ -1,13 +1,3 @@
-variable "project_id" {
-  description = "Project of the cluster and its build."
-  type        = string
-}
-
-variable "cluster_name" {
-  description = "Cluster name; prefixes the account, trigger and secret ids."
-  type        = string
-}
-
 variable "github_owner" {
   description = "GitHub owner (user or organisation) of the repository the trigger watches (connected to Cloud Build once, see docs/redeploy.md)."
   type        = string
@@ -54,28 +44,6 @@ variable "vm_service_account_email" {
   type        = string
 }
 
-variable "instance_names" {
-  description = "Every Airflow VM (main and workers): the build may open IAP tunnels to and log in to these only."
-  type        = list(string)
-}
-
-variable "zone" {
-  description = "Zone of the VMs."
-  type        = string
-}
-
-variable "cluster_secret_ids" {
-  description = "Secret ids of the cluster's shared secrets. A config change runs site.yml from the build, which renders airflow.cfg with them."
-  type        = map(string)
-  default     = {}
-}
-
-variable "inventory_values" {
-  description = "Terraform outputs the GCP Ansible inventory reads (name => value), handed to the build as _TF_OUTPUTS."
-  type        = map(string)
-  default     = {}
-}
-
 variable "build_service_account" {
   description = "The account builds run as (email, id, member), from ../iam (deploy_account = true)."
   type = object({
@@ -83,4 +51,15 @@ variable "build_service_account" {
     id     = string
     member = string
   })
+}
+
+variable "ansible" {
+  description = "The root's ansible output object, whole: project_id, zone, cluster_name, main_vm_name, worker_vm_names and secret_ids are read from it, and all of it goes to the build as _TF_OUTPUTS (what the GCP inventory reads)."
+  # any, not an object type: an object type would drop the attributes it does not name from _TF_OUTPUTS.
+  type = any
+
+  validation {
+    condition     = length(setsubtract(["project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "secret_ids"], keys(var.ansible))) == 0
+    error_message = "ansible must be the root module's ansible object (project_id, zone, cluster_name, main_vm_name, worker_vm_names, secret_ids, ...)."
+  }
 }

@@ -1,7 +1,7 @@
 # The account of the DAG redeploy builds (../cloudbuild, ../../cloudbuild.tf), created here because every
 # project-level grant of the kit lives in this module. Only with deploy_account = true.
 #   logging.logWriter  build logs (cloudbuild.yaml logs to Cloud Logging only)
-#   compute.viewer     the Ansible gcp_compute inventory lists the cluster's VMs
+#   compute.viewer     gcloud compute start-iap-tunnel looks each VM up (its zone and network interface)
 # Per-VM (IAP tunnel, OS Login with sudo), service-account-user and per-secret grants are in ../cloudbuild.
 variable "deploy_account" {
   description = "Create the service account the Cloud Build redeploy trigger runs as, with its two project roles."

@@ -1,10 +1,10 @@
 terraform {
-  required_version = ">= 1.9.0"
+  required_version = ">= 1.11.0"
 
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0.0, < 7.0.0"
+      version = ">= 7.0, < 8.0"
     }
   }
 }

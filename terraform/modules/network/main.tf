@@ -66,94 +66,71 @@ resource "google_compute_global_address" "sql_private_range" {
 }
 
 resource "google_service_networking_connection" "sql" {
+  # ABANDON: terraform destroy forgets the connection instead of failing with "producer services are still
+  # using this connection" while the just-deleted Cloud SQL instance is released; the peering goes with the VPC.
+  deletion_policy = "ABANDON"
+
   network                 = google_compute_network.this.id
   service                 = "servicenetworking.googleapis.com"
   reserved_peering_ranges = [google_compute_global_address.sql_private_range.name]
 }
 
 # --- firewall ---------------------------------------------------------------------------
-# Ingress is denied by default in a custom VPC; each rule below opens one flow.
-resource "google_compute_firewall" "iap_ssh" {
-  project     = var.project_id
-  name        = "${var.cluster_name}-allow-iap-ssh"
-  network     = google_compute_network.this.id
-  description = "SSH through IAP TCP forwarding to every cluster VM."
-  direction   = "INGRESS"
-  priority    = 1000
+# Ingress is denied by default in a custom VPC; each rule opens one flow. Rules are data: add one here.
+locals {
+  log_ports = (var.ports.worker_log_first == var.ports.worker_log_last
+    ? tostring(var.ports.worker_log_first)
+  : "${var.ports.worker_log_first}-${var.ports.worker_log_last}")
 
-  source_ranges = [local.iap_range]
-  target_tags   = [local.main_tag, local.worker_tag]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["22"]
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
-resource "google_compute_firewall" "iap_ui" {
-  project     = var.project_id
-  name        = "${var.cluster_name}-allow-iap-ui"
-  network     = google_compute_network.this.id
-  description = "Airflow UI/API and Flower on the main VM through IAP TCP forwarding."
-  direction   = "INGRESS"
-  priority    = 1000
-
-  source_ranges = [local.iap_range]
-  target_tags   = [local.main_tag]
-
-  allow {
-    protocol = "tcp"
-    ports    = [tostring(var.api_server_port), tostring(var.flower_port)]
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
+  firewall_rules = {
+    "allow-iap-ssh" = {
+      description   = "SSH through IAP TCP forwarding to every cluster VM."
+      source_ranges = [local.iap_range]
+      source_tags   = null
+      target_tags   = [local.main_tag, local.worker_tag]
+      ports         = ["22"]
+    }
+    "allow-iap-ui" = {
+      description   = "Airflow UI/API and Flower on the main VM through IAP TCP forwarding."
+      source_ranges = [local.iap_range]
+      source_tags   = null
+      target_tags   = [local.main_tag]
+      ports         = [tostring(var.ports.api), tostring(var.ports.flower)]
+    }
+    "allow-workers-to-main" = {
+      description   = "Workers reach Redis (broker) and the execution API on the main VM."
+      source_ranges = null
+      source_tags   = [local.worker_tag]
+      target_tags   = [local.main_tag]
+      ports         = [tostring(var.ports.redis), tostring(var.ports.api)]
+    }
+    "allow-main-to-worker-logs" = {
+      description   = "The API server on the main VM fetches live task logs from the worker log servers."
+      source_ranges = null
+      source_tags   = [local.main_tag]
+      target_tags   = [local.worker_tag]
+      ports         = [local.log_ports]
+    }
   }
 }
 
-resource "google_compute_firewall" "workers_to_main" {
+resource "google_compute_firewall" "this" {
+  for_each = local.firewall_rules
+
   project     = var.project_id
-  name        = "${var.cluster_name}-allow-workers-to-main"
+  name        = "${var.cluster_name}-${each.key}"
   network     = google_compute_network.this.id
-  description = "Workers reach Redis (broker) and the execution API on the main VM."
+  description = each.value.description
   direction   = "INGRESS"
   priority    = 1000
 
-  source_tags = [local.worker_tag]
-  target_tags = [local.main_tag]
+  source_ranges = each.value.source_ranges
+  source_tags   = each.value.source_tags
+  target_tags   = each.value.target_tags
 
   allow {
     protocol = "tcp"
-    ports    = [tostring(var.redis_port), tostring(var.api_server_port)]
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
-resource "google_compute_firewall" "main_to_worker_logs" {
-  project     = var.project_id
-  name        = "${var.cluster_name}-allow-main-to-worker-logs"
-  network     = google_compute_network.this.id
-  description = "The API server on the main VM fetches live task logs from the worker log servers."
-  direction   = "INGRESS"
-  priority    = 1000
-
-  source_tags = [local.main_tag]
-  target_tags = [local.worker_tag]
-
-  allow {
-    protocol = "tcp"
-    ports = [
-      var.log_server_ports[0] == var.log_server_ports[1]
-      ? tostring(var.log_server_ports[0])
-      : "${var.log_server_ports[0]}-${var.log_server_ports[1]}"
-    ]
+    ports    = each.value.ports
   }
 
   log_config {

@@ -3,11 +3,6 @@ output "network_id" {
   value       = google_compute_network.this.id
 }
 
-output "network_self_link" {
-  description = "Self link of the VPC."
-  value       = google_compute_network.this.self_link
-}
-
 output "subnetwork_self_link" {
   description = "Self link of the cluster subnet."
   value       = google_compute_subnetwork.this.self_link

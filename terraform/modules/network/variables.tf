@@ -23,27 +23,18 @@ variable "sql_private_range_prefix_length" {
   type        = number
 }
 
-variable "redis_port" {
-  description = "Redis port on the main VM."
-  type        = number
-}
-
-variable "api_server_port" {
-  description = "Airflow API server port on the main VM."
-  type        = number
-}
-
-variable "flower_port" {
-  description = "Flower port on the main VM."
-  type        = number
-}
-
-variable "log_server_ports" {
-  description = "First and last worker log-server port, inclusive."
-  type        = list(number)
+variable "ports" {
+  description = "TCP ports the firewall opens: api (API server), redis, flower on the main VM; worker_log_first..worker_log_last (inclusive) on the workers."
+  type = object({
+    api              = number
+    redis            = number
+    flower           = number
+    worker_log_first = number
+    worker_log_last  = number
+  })
 
   validation {
-    condition     = length(var.log_server_ports) == 2 && var.log_server_ports[0] <= var.log_server_ports[1]
-    error_message = "log_server_ports must be [first, last] with first <= last."
+    condition     = var.ports.worker_log_first <= var.ports.worker_log_last
+    error_message = "ports.worker_log_first must not be above ports.worker_log_last."
   }
 }

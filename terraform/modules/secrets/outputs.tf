@@ -3,8 +3,7 @@ output "secret_ids" {
   value       = { for name, s in google_secret_manager_secret.this : name => s.secret_id }
 }
 
-output "db_password" {
-  description = "Password of the airflow database user."
-  value       = module.material.values["db-password"]
-  sensitive   = true
+output "versions" {
+  description = "Secret Manager version number per secret name; a rotation (replaced version) changes it."
+  value       = { for name, v in google_secret_manager_secret_version.this : name => tonumber(v.version) }
 }

@@ -4,13 +4,28 @@ variable "project_id" {
 }
 
 variable "cluster_name" {
-  description = "Cluster name; secret ids are <cluster_name>-<name>."
+  description = "Cluster name; secret ids are <cluster_name>-<name with - for _>."
   type        = string
 }
 
-variable "accessor_member" {
-  description = "IAM member granted roles/secretmanager.secretAccessor on each secret."
-  type        = string
+variable "specs" {
+  description = "Secret name => {kind, length}: the cluster_secrets_specs list of ansible/roles/cluster_secrets/vars/main.yml, keyed by name."
+  type = map(object({
+    kind   = string
+    length = number
+  }))
+
+  validation {
+    condition     = alltrue([for s in values(var.specs) : contains(["password", "fernet"], s.kind) && (s.kind != "fernet" || s.length == 44)])
+    error_message = "Each secret's kind must be password or fernet (a Fernet key is 44 characters)."
+  }
+}
+
+variable "values" {
+  description = "Secret name => value, for every name of specs. Ephemeral: written through secret_data_wo only."
+  type        = map(string)
+  sensitive   = true
+  ephemeral   = true
 }
 
 variable "labels" {

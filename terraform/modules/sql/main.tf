@@ -114,5 +114,8 @@ resource "google_sql_user" "airflow" {
   project  = var.project_id
   name     = var.database_user
   instance = google_sql_database_instance.this.name
-  password = var.db_password
+  # Write-only: the password is set when the user is created and whenever password_wo_version changes
+  # (the version number of the db_password secret), and is never stored in the plan or state.
+  password_wo         = var.db_password
+  password_wo_version = var.db_password_version
 }

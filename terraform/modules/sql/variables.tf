@@ -91,9 +91,15 @@ variable "database_user" {
 }
 
 variable "db_password" {
-  description = "Password of the database user."
+  description = "Password of the database user (ephemeral: written through password_wo only)."
   type        = string
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "db_password_version" {
+  description = "Changing this number sets the password on the user again (password_wo_version)."
+  type        = number
 }
 
 variable "labels" {

@@ -19,7 +19,7 @@ locals {
     {
       for i in range(1, var.worker_count + 1) : "${var.cluster_name}-worker-${i}" => {
         role         = "worker"
-        labels       = { "airflow-role" = "worker", "airflow-worker-instances" = tostring(var.worker_instances) }
+        labels       = { "airflow-role" = "worker" }
         machine_type = var.worker_machine_type
         disk_size_gb = var.worker_disk_size_gb
         tags         = var.worker_tags

@@ -34,14 +34,8 @@ variable "worker_tags" {
 }
 
 variable "worker_count" {
-  description = "Number of worker VMs."
+  description = "Number of worker VMs; 0 for one all-in-one VM."
   type        = number
-}
-
-variable "worker_instances" {
-  description = "Celery worker instances per worker VM (label airflow-worker-instances)."
-  type        = number
-  default     = 1
 }
 
 variable "main_machine_type" {

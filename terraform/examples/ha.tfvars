@@ -1,0 +1,13 @@
+# ha: standard, plus a regional (high-availability) Cloud SQL instance with a standby in another zone,
+# a third worker VM (3 x 2 x 8 = 48 task slots) and deletion protection on the VMs.
+# Cost: docs/gcp.md, "What it costs".
+project_id = "my-gcp-project"
+
+worker_count             = 3
+airflow_worker_instances = 2
+main_machine_type        = "e2-standard-4"
+worker_machine_type      = "e2-standard-4"
+vm_deletion_protection   = true
+
+database_tier              = "db-custom-2-7680"
+database_availability_type = "REGIONAL"

@@ -1,0 +1,14 @@
+# small: one all-in-one VM (worker_count = 0: the main VM also runs the Celery workers) and a shared-core,
+# zonal Cloud SQL instance. 3 worker instances x airflow_worker_concurrency 8 = 24 task slots (Composer 3
+# Small is sized for 18). No Cloud SQL SLA on shared-core tiers. Cost: docs/gcp.md, "What it costs".
+#   cp examples/small.tfvars terraform.tfvars   # then set project_id
+project_id = "my-gcp-project"
+
+worker_count             = 0
+airflow_worker_instances = 3
+main_machine_type        = "e2-standard-4"
+main_disk_size_gb        = 30
+
+database_tier              = "db-g1-small"
+database_availability_type = "ZONAL"
+database_disk_size_gb      = 10

@@ -1,0 +1,108 @@
+"""ansible/inventories/gcp as Ansible sees it, on a fake `terraform output -json ansible`.
+
+Runs `ansible-inventory --list` on the real inventory directory twice: with $AGK_TF_OUTPUTS (Cloud Build)
+and with a stand-in terraform ($AGK_TERRAFORM_BIN) that counts its calls, for a multi-VM and an all-in-one
+(worker_count = 0) cluster. Needs the Python that has Ansible (scripts/terraform-checks.sh picks the control
+venv); runs standalone or under pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import shutil
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+INVENTORY = ROOT / "ansible" / "inventories" / "gcp"
+SPECS = ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml"
+
+
+def fake_output(workers: int) -> dict:
+    """An `ansible` output object as terraform/ would give it (secret ids for every spec name)."""
+    import yaml  # Ansible's dependency
+
+    names = [s["name"] for s in yaml.safe_load(SPECS.read_text())["cluster_secrets_specs"]]
+    return {
+        "project_id": "acme-data-prod", "region": "europe-west1", "zone": "europe-west1-b", "cluster_name": "af",
+        "main_vm_name": "af-main", "worker_vm_names": [f"af-worker-{i}" for i in range(1, workers + 1)],
+        "airflow_worker_instances": 3, "db_host": "10.20.0.3", "db_port": 5432, "db_name": "airflow",
+        "db_user": "airflow", "db_server_ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "log_bucket_url": "gs://acme-data-prod-af-task-logs",
+        "secret_ids": {n: f"af-{n.replace('_', '-')}" for n in names},
+    }
+
+
+def inventory(env: dict[str, str]) -> dict:
+    ansible_inventory = pathlib.Path(sys.executable).with_name("ansible-inventory")
+    if not ansible_inventory.exists():
+        ansible_inventory = pathlib.Path(shutil.which("ansible-inventory") or "ansible-inventory")
+    result = subprocess.run([str(ansible_inventory), "-i", str(INVENTORY), "--list", "--export"],
+                            env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "[WARNING]" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+def hostvars(inv: dict, host: str) -> dict:
+    """Variables of one host, merged from its groups (parents first) as Ansible would."""
+    merged: dict = {}
+    for group in ("all", "airflow_gcp", "airflow_main", "airflow_workers"):
+        if host in inv.get(group, {}).get("hosts", []) or group in ("all", "airflow_gcp"):
+            merged.update(inv.get(group, {}).get("vars", {}))
+    return merged
+
+
+def test_multi_vm_cluster_from_agk_tf_outputs() -> None:
+    tf = fake_output(workers=2)
+    inv = inventory({"AGK_TF_OUTPUTS": json.dumps(tf)})
+    assert inv["airflow_main"]["hosts"] == ["af-main"]
+    assert inv["airflow_workers"]["hosts"] == ["af-worker-1", "af-worker-2"]
+    assert set(inv["airflow_gcp"]["children"]) >= {"airflow_main", "airflow_workers"}
+    v = inv["airflow_gcp"]["vars"]
+    assert v["airflow_cluster_name"] == "af" and v["airflow_db_host"] == "10.20.0.3" and v["airflow_db_port"] == 5432
+    assert v["airflow_db_sslmode"] == "verify-ca" and v["airflow_db_ssl_root_cert"] == tf["db_server_ca_cert"]
+    assert v["airflow_remote_log_bucket"] == "gs://acme-data-prod-af-task-logs"
+    assert v["cluster_secrets_backend"] == "gcp_secret_manager" and v["cluster_secrets_gcp_project"] == "acme-data-prod"
+    assert v["cluster_secrets_gcp_ids"] == tf["secret_ids"]
+    assert inv["airflow_workers"]["vars"] == {"airflow_worker_instances": 3}
+    assert "airflow_worker_instances" not in hostvars(inv, "af-main"), "hosts outside airflow_workers get no count"
+
+
+def test_all_in_one_main_vm_runs_the_workers() -> None:
+    inv = inventory({"AGK_TF_OUTPUTS": json.dumps(fake_output(workers=0))})
+    assert inv["airflow_main"]["hosts"] == ["af-main"] and inv["airflow_workers"]["hosts"] == ["af-main"]
+    assert hostvars(inv, "af-main")["airflow_worker_instances"] == 3
+
+
+def test_terraform_is_asked_once_per_run() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        calls = pathlib.Path(tmp, "calls")
+        fake = pathlib.Path(tmp, "terraform")
+        fake.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\ncat <<'JSON'\n{json.dumps(fake_output(workers=1))}\nJSON\n")
+        fake.chmod(0o755)
+        inv = inventory({"AGK_TF_OUTPUTS": "", "AGK_TERRAFORM_BIN": str(fake), "AGK_TERRAFORM_DIR": "/srv/tf"})
+        assert inv["airflow_workers"]["hosts"] == ["af-worker-1"]
+        assert calls.read_text().splitlines() == ["-chdir=/srv/tf output -no-color -json ansible"]
+
+
+def main() -> int:
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    failures = 0
+    for name, fn in tests:
+        try:
+            fn()
+        except AssertionError as exc:
+            failures += 1
+            print(f"FAIL {name}: {exc}")
+        else:
+            print(f"ok   {name}")
+    print(f"gcp inventory: {len(tests) - failures} ok, {failures} failing")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Real `terraform plan` of each profile in terraform/examples/, on the real providers, with assertions on
+`terraform show -json`, and the proof that no generated secret value is in any plan.
+
+Run by scripts/terraform-checks.sh (stage `plans`) on its copy of the sources, already `init`-ed:
+    python3 tests/terraform/test_plans.py --src SRC --out DIR
+SRC holds terraform/ and the Ansible files it reads; DIR receives one <profile>.json per plan (checkov scans
+them). Needs $TERRAFORM and $TF_CLI_CONFIG_FILE from scripts/terraform-toolchain.sh; plain Python 3.
+
+No credentials: a fake GOOGLE_OAUTH_ACCESS_TOKEN and -refresh=false, so the google provider never calls an
+API. The plans use a local backend (an override file in the copy) instead of the gcs one.
+
+The secret proof: the random provider's ephemeral resources draw the values during the plan. With
+TF_LOG_SDK_PROTO_DATA_DIR set, the providers' plugin SDK writes every RPC payload to that directory, which
+is where the test reads the values that were drawn (OpenEphemeralResource responses) and checks that they
+did reach the google provider (as write-only config), then that none of them is in the saved plan or its
+JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import json
+import os
+import pathlib
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+import zipfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "terraform" / "examples"
+PROJECT = "acme-data-prod"
+SPECS_FILE = ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml"
+AIRFLOW_BASE = ROOT / "ansible" / "roles" / "airflow_base" / "defaults" / "main.yml"
+
+# One more plan: the standard profile with the Cloud Build redeploy trigger.
+DEPLOY_TRIGGER = '{github_owner="acme", github_repo="airflow-dags", repo_url="git@github.com:acme/airflow-dags.git"}'
+
+
+# --- a minimal MessagePack reader (Terraform's wire format for values) ---------------------------------
+def unpack(data: bytes):
+    def read(i: int):
+        b = data[i]
+        i += 1
+        if b <= 0x7F:
+            return b, i
+        if 0x80 <= b <= 0x8F:
+            return read_map(i, b & 0x0F)
+        if 0x90 <= b <= 0x9F:
+            return read_array(i, b & 0x0F)
+        if 0xA0 <= b <= 0xBF:
+            n = b & 0x1F
+            return data[i:i + n].decode("utf-8", "replace"), i + n
+        if b >= 0xE0:
+            return b - 0x100, i
+        simple = {0xC0: None, 0xC2: False, 0xC3: True}
+        if b in simple:
+            return simple[b], i
+        sizes = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q",
+                 0xCA: ">f", 0xCB: ">d"}
+        if b in sizes:
+            fmt = sizes[b]
+            n = struct.calcsize(fmt)
+            return struct.unpack(fmt, data[i:i + n])[0], i + n
+        if b in (0xD9, 0xDA, 0xDB, 0xC4, 0xC5, 0xC6):
+            fmt = {0xD9: ">B", 0xDA: ">H", 0xDB: ">I", 0xC4: ">B", 0xC5: ">H", 0xC6: ">I"}[b]
+            n0 = struct.calcsize(fmt)
+            n = struct.unpack(fmt, data[i:i + n0])[0]
+            raw = data[i + n0:i + n0 + n]
+            return (raw.decode("utf-8", "replace") if b >= 0xD9 else raw), i + n0 + n
+        if b in (0xDC, 0xDD):
+            fmt = ">H" if b == 0xDC else ">I"
+            n0 = struct.calcsize(fmt)
+            return read_array(i + n0, struct.unpack(fmt, data[i:i + n0])[0])
+        if b in (0xDE, 0xDF):
+            fmt = ">H" if b == 0xDE else ">I"
+            n0 = struct.calcsize(fmt)
+            return read_map(i + n0, struct.unpack(fmt, data[i:i + n0])[0])
+        if b in (0xD4, 0xD5, 0xD6, 0xD7, 0xD8):  # fixext: cty's unknown value marker
+            n = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}[b]
+            return "<unknown>", i + 1 + n
+        if b in (0xC7, 0xC8, 0xC9):
+            fmt = {0xC7: ">B", 0xC8: ">H", 0xC9: ">I"}[b]
+            n0 = struct.calcsize(fmt)
+            n = struct.unpack(fmt, data[i:i + n0])[0]
+            return "<unknown>", i + n0 + 1 + n
+        raise ValueError(f"msgpack byte {b:#x} at {i - 1}")
+
+    def read_array(i: int, n: int):
+        out = []
+        for _ in range(n):
+            v, i = read(i)
+            out.append(v)
+        return out, i
+
+    def read_map(i: int, n: int):
+        out = {}
+        for _ in range(n):
+            k, i = read(i)
+            v, i = read(i)
+            out[k] = v
+        return out, i
+
+    return read(0)[0]
+
+
+def strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+# --- the plans --------------------------------------------------------------------------------------------
+def run(cmd: list[str], cwd: pathlib.Path, env: dict[str, str]) -> str:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def plan(tf_dir: pathlib.Path, name: str, args: list[str], out: pathlib.Path) -> tuple[dict, bytes, list[pathlib.Path]]:
+    terraform = os.environ["TERRAFORM"]
+    proto_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"proto-{name}-"))
+    env = dict(os.environ, GOOGLE_OAUTH_ACCESS_TOKEN="fake-token-no-api-call", TF_LOG_SDK_PROTO_DATA_DIR=str(proto_dir))
+    # -parallelism=1: the SDK names each payload file by a millisecond timestamp and the RPC, so two
+    # concurrent RPCs of one kind would overwrite each other's file.
+    plan_file = out / f"{name}.tfplan"
+    run([terraform, "plan", "-refresh=false", "-input=false", "-no-color", "-lock=false", "-parallelism=1", f"-out={plan_file}",
+         *args, f"-var=project_id={PROJECT}"], tf_dir, env)
+    env.pop("TF_LOG_SDK_PROTO_DATA_DIR")
+    shown = run([terraform, "show", "-json", str(plan_file)], tf_dir, env)
+    (out / f"{name}.json").write_text(shown)
+    raw = b"".join(zipfile.ZipFile(plan_file).read(n) for n in zipfile.ZipFile(plan_file).namelist())
+    return json.loads(shown), raw, sorted(proto_dir.iterdir())
+
+
+def spec_names() -> list[str]:
+    return re.findall(r"^\s*-\s*\{name:\s*(\w+)", SPECS_FILE.read_text(), re.M)
+
+
+def base_value(key: str) -> int:
+    return int(re.search(rf"^{key}:\s*(\d+)\s*$", AIRFLOW_BASE.read_text(), re.M).group(1))
+
+
+def profile_vars(path: pathlib.Path) -> dict[str, str]:
+    return dict(re.findall(r'^(\w+)\s*=\s*"?([^"\n#]*?)"?\s*(?:#.*)?$', path.read_text(), re.M))
+
+
+def after(rc: dict) -> dict:
+    return rc["change"]["after"] or {}
+
+
+def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool) -> list[str]:
+    """Assertions on one plan; returns a one-line summary."""
+    changes = [rc for rc in data["resource_changes"] if rc["mode"] == "managed"]
+    assert all(rc["change"]["actions"] == ["create"] for rc in changes), f"{name}: a fresh plan only creates"
+    by_type = collections.Counter(rc["type"] for rc in changes)
+    of = lambda t: [rc for rc in changes if rc["type"] == t]  # noqa: E731
+
+    workers = int(tfvars.get("worker_count", "2"))
+    instances = int(tfvars.get("airflow_worker_instances", str(base_value("airflow_worker_instances"))))
+    n_secrets = len(spec_names())
+    expected = {
+        "google_project_service": 9 + (1 if deploy else 0),
+        "google_compute_instance": 1 + workers,
+        "google_compute_firewall": 4,
+        "google_secret_manager_secret": n_secrets + (1 if deploy else 0),
+        "google_secret_manager_secret_version": n_secrets,
+        "google_sql_database_instance": 1,
+        "google_sql_user": 1,
+        "google_storage_bucket": 1,
+        "google_project_iam_member": 2 + (2 if deploy else 0),
+        "google_secret_manager_secret_iam_member": (n_secrets + 1) if deploy else 0,
+    }
+    wrong = {t: (by_type.get(t, 0), n) for t, n in expected.items() if by_type.get(t, 0) != n}
+    assert not wrong, f"{name}: resource counts (planned, expected): {wrong}"
+
+    # VMs: no external IP, Shielded VM, OS Login, the cluster's own service account.
+    for vm in of("google_compute_instance"):
+        a = after(vm)
+        assert all(not nic.get("access_config") for nic in a["network_interface"]), f"{name}: {vm['address']} external IP"
+        assert a["shielded_instance_config"][0]["enable_secure_boot"], f"{name}: {vm['address']} secure boot"
+        assert a["metadata"]["enable-oslogin"] == "TRUE" and a["metadata"]["block-project-ssh-keys"] == "TRUE"
+        assert a["service_account"][0]["email"] == f"airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
+        assert a["deletion_protection"] == (tfvars.get("vm_deletion_protection") == "true"), f"{name}: VM deletion protection"
+
+    # Cloud SQL: private IP only, TLS only, backups with PITR, deletion protection, the profile's tier.
+    (sql,) = of("google_sql_database_instance")
+    s = after(sql)
+    settings = s["settings"][0]
+    ip = settings["ip_configuration"][0]
+    assert ip["ipv4_enabled"] is False and ip["ssl_mode"] == "ENCRYPTED_ONLY", f"{name}: SQL must be private + TLS"
+    assert not ip.get("authorized_networks"), f"{name}: SQL authorized networks"
+    assert sql["change"]["after_unknown"]["settings"][0]["ip_configuration"][0]["private_network"], f"{name}: private network"
+    assert s["deletion_protection"] is True and settings["deletion_protection_enabled"] is True, f"{name}: SQL deletion protection"
+    assert settings["backup_configuration"][0]["point_in_time_recovery_enabled"] is True
+    assert settings["tier"] == tfvars.get("database_tier", "db-custom-2-7680"), f"{name}: tier"
+    assert settings["availability_type"] == tfvars.get("database_availability_type", "REGIONAL"), f"{name}: availability"
+
+    (bucket,) = of("google_storage_bucket")
+    assert after(bucket)["public_access_prevention"] == "enforced" and after(bucket)["uniform_bucket_level_access"] is True
+
+    # Firewall: IAP range only from outside; the worker log-server range follows airflow_worker_instances.
+    rules = {after(rc)["name"]: after(rc) for rc in of("google_compute_firewall")}
+    for rule in rules.values():
+        assert "0.0.0.0/0" not in (rule.get("source_ranges") or []), f"{name}: open ingress"
+    first = base_value("airflow_worker_log_server_port")
+    want = str(first) if instances == 1 else f"{first}-{first + instances - 1}"
+    assert rules["airflow-allow-main-to-worker-logs"]["allow"][0]["ports"] == [want], f"{name}: log ports != {want}"
+    assert rules["airflow-allow-iap-ui"]["allow"][0]["ports"] == [str(base_value("airflow_api_port")), str(base_value("airflow_flower_port"))]
+
+    # IAM: the VM account has two project roles and reads no cluster secret (the deploy key only, with a
+    # trigger); the build account reads each cluster secret and not the deploy key.
+    vm_member = f"serviceAccount:airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
+    vm_roles = sorted(after(rc)["role"] for rc in of("google_project_iam_member") if after(rc)["member"] == vm_member)
+    assert vm_roles == ["roles/logging.logWriter", "roles/monitoring.metricWriter"], f"{name}: VM roles {vm_roles}"
+    grants = [after(rc) for rc in of("google_secret_manager_secret_iam_member")]
+    vm_secrets = sorted(g["secret_id"] for g in grants if g["member"] == vm_member)
+    assert vm_secrets == (["airflow-deploy-key"] if deploy else []), f"{name}: the VM account reads {vm_secrets}"
+    build_secrets = sorted(g["secret_id"] for g in grants if g["member"] != vm_member)
+    if deploy:
+        assert build_secrets == sorted(f"airflow-{n.replace('_', '-')}" for n in spec_names()), f"{name}: build reads {build_secrets}"
+
+    # The ansible output object.
+    change = data["output_changes"]["ansible"]["after"]
+    assert change["worker_vm_names"] == [f"airflow-worker-{i}" for i in range(1, workers + 1)]
+    assert change["airflow_worker_instances"] == instances
+    assert set(change["secret_ids"]) == set(spec_names())
+    return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs, {instances * 8 * max(workers, 1)} task slots)"]
+
+
+def check_no_secret(name: str, data_text: str, raw_plan: bytes, proto_files: list[pathlib.Path]) -> int:
+    """The values the random provider drew are nowhere in the plan; returns how many were checked."""
+    drawn: set[str] = set()
+    for f in proto_files:
+        if "OpenEphemeralResource_Response_Result" in f.name:
+            result = unpack(f.read_bytes())
+            for key in ("result", "base64"):
+                if isinstance(result, dict) and isinstance(result.get(key), str):
+                    drawn.add(result[key])
+                    if key == "base64":  # the fernet key as written: URL-safe base64
+                        drawn.add(result[key].replace("+", "-").replace("/", "_"))
+                        drawn.add(result.get("hex", ""))
+    drawn.discard("")
+    n_specs = len(spec_names())
+    assert len([v for v in drawn if len(v) >= 24]) >= n_specs, f"{name}: only {len(drawn)} drawn values seen"
+    # The values did reach the google provider (write-only config of the secret versions and the SQL user)...
+    sent = "".join(s for f in proto_files if "PlanResourceChange_Request_Config" in f.name for s in strings(unpack(f.read_bytes())))
+    missing = [v for v in drawn if v not in sent and not re.fullmatch(r"[0-9a-f]+", v) and "+" not in v and "/" not in v]
+    assert not missing, f"{name}: {len(missing)} drawn values never reached the provider: the proof would be vacuous"
+    # ... and are in neither the plan file nor its JSON.
+    for value in drawn:
+        assert value not in data_text, f"{name}: a generated secret is in terraform show -json"
+        assert value.encode() not in raw_plan, f"{name}: a generated secret is in the plan file"
+    return len(drawn)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--src", required=True, type=pathlib.Path)
+    ap.add_argument("--out", required=True, type=pathlib.Path)
+    args = ap.parse_args()
+    tf_dir = args.src / "terraform"
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    # A local backend instead of the gcs one (plans need an initialised backend; no state is written).
+    (tf_dir / "zz_checks_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    env = dict(os.environ, TF_DATA_DIR=str(args.out / ".terraform"))
+    run([os.environ["TERRAFORM"], "init", "-input=false", "-no-color"], tf_dir, env)
+    os.environ["TF_DATA_DIR"] = env["TF_DATA_DIR"]
+
+    runs = [(p.stem, ["-var-file=" + str(p)], profile_vars(p), False) for p in sorted(EXAMPLES.glob("*.tfvars"))]
+    assert {r[0] for r in runs} == {"small", "standard", "ha"}, f"profiles: {[r[0] for r in runs]}"
+    std = EXAMPLES / "standard.tfvars"
+    runs.append(("standard+deploy", [f"-var-file={std}", f"-var=deploy_trigger={DEPLOY_TRIGGER}"], profile_vars(std), True))
+
+    failures, lines, checked = 0, [], 0
+    for name, var_args, tfvars, deploy in runs:
+        try:
+            data, raw, proto = plan(tf_dir, name, var_args, args.out)
+            lines += check_plan(name, data, tfvars, deploy)
+            checked += check_no_secret(name, json.dumps(data), raw, proto)
+            print(f"ok   {lines[-1]}; no generated secret in the plan")
+        except AssertionError as exc:
+            failures += 1
+            print(f"FAIL {name}: {exc or traceback.format_exc(limit=-1)}")
+    print(f"plans: {len(runs) - failures}/{len(runs)} ok ({', '.join(l.split(' (')[0] for l in lines)}); "
+          f"{checked} generated values proven absent")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
