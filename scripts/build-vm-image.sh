@@ -4,9 +4,9 @@
 # root filesystem into an image. The image is rebuilt only when this script changes (its hash is the tag).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-cache=${AGK_CACHE:-$HOME/.cache/airflow-gcp-kit}
-repo_tag=${AGK_IMAGE_REPO:-airflow-gcp-kit/debian12-systemd}
+# shellcheck source=scripts/lib/kit.sh
+source "$(dirname "$0")/lib/kit.sh"
+repo_tag=airflow-gcp-kit/debian12-systemd
 mirror=${AGK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # The content hash covers this script and the CA certificates baked in, so either change gives a new image.
@@ -14,19 +14,18 @@ script_hash=$( (cat "$0"; cat /usr/local/share/ca-certificates/*.crt 2>/dev/null
 image="$repo_tag:$script_hash"
 
 if docker image inspect "$image" >/dev/null 2>&1; then
-  docker tag "$image" "$repo_tag:latest"
   echo "$image"
   exit 0
 fi
 
 # Packages a fresh GCE debian-12 image also has; everything Airflow needs is installed by the roles.
 include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,curl,gnupg,less,openssl
-rootfs="$cache/rootfs-$script_hash"
+rootfs="$AGK_CACHE/rootfs-$script_hash"
 rm -rf "$rootfs"
-mkdir -p "$cache"
+mkdir -p "$AGK_CACHE"
 echo "building $image with debootstrap (about a minute)" >&2
-debootstrap --variant=minbase --include="$include" bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
-  { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+debootstrap --variant=minbase --include="$include" bookworm "$rootfs" "$mirror" >"$AGK_CACHE/debootstrap.log" 2>&1 ||
+  { tail -20 "$AGK_CACHE/debootstrap.log" >&2; exit 1; }
 
 # Extra CA certificates of this machine (TLS-intercepting proxies): without them apt and pip inside the
 # VMs fail certificate verification.
@@ -60,6 +59,5 @@ tar -C "$rootfs" -c . | docker import \
   --change 'CMD ["/sbin/init"]' \
   --change 'ENV container=docker' \
   - "$image" >/dev/null
-docker tag "$image" "$repo_tag:latest"
 rm -rf "$rootfs"
 echo "$image"

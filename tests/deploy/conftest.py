@@ -32,17 +32,15 @@ LOCAL_ENV = {"AGK_INVENTORY": "inventories/local", "AGK_REPO_URL": "", "AGK_DEPL
 README_BEGIN, README_END = "<!-- deploy:begin -->", "<!-- deploy:end -->"
 
 
-def sh(*cmd, cwd=None, check=True, env=None, capture=True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(cmd), cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE if capture else None,
-                            stderr=subprocess.STDOUT if capture else None)
-    if check and result.returncode != 0:
+def sh(*cmd, cwd=None, env=None) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(cmd), cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{(result.stdout or '')[-4000:]}")
     return result
 
 
-def vm(name: str, *cmd: str, check=True) -> str:
-    return sh("docker", "exec", name, *cmd, check=check).stdout.strip()
+def vm(name: str, *cmd: str) -> str:
+    return sh("docker", "exec", name, *cmd).stdout.strip()
 
 
 def deployed_commit(name: str) -> str:
@@ -77,8 +75,8 @@ class Remote:
         self.env = dict(os.environ, GIT_AUTHOR_NAME="deploy-tests", GIT_AUTHOR_EMAIL="deploy-tests@example.invalid",
                         GIT_COMMITTER_NAME="deploy-tests", GIT_COMMITTER_EMAIL="deploy-tests@example.invalid")
 
-    def git(self, *args, cwd=None) -> str:
-        return sh("git", *args, cwd=cwd or self.dev, env=self.env).stdout.strip()
+    def git(self, *args) -> str:
+        return sh("git", *args, cwd=self.dev, env=self.env).stdout.strip()
 
     def seed_from_working_tree(self) -> str:
         """Push this repository's working tree (a snapshot commit) to main, and clone it as the developer."""
