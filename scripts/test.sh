@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`, and what .ci/run calls). Stages, in order; name some to run only those:
 #   lint       yamllint, ansible-lint (production profile)
-#   unit       bad-input tests of site.yml, cloudbuild.yaml and the redeploy's route and report, DAG integrity
-#              tests on the pinned Airflow lock
+#   unit       bad-input tests of site.yml, cloudbuild.yaml and the redeploy's route and report, the test bed's
+#              layout (kitlib.testbed), DAG integrity tests on the pinned Airflow lock
 #   terraform  fmt, validate, terraform test (mock provider) and checkov, offline
 #   molecule   both layouts (all_in_one, multi_host) converge, idempotence, verify on local Debian 12 VMs
 #   deploy     the local demo cluster (make demo), then the git-push redeploy flow against it (cloudbuild.yaml's scripts)
@@ -29,7 +29,7 @@ stage_unit() {
   agk_wheelhouse || return 1
   local afvenv
   afvenv=$(bash scripts/airflow-venv.sh | tail -n 1) || return 1
-  pytest -p no:cacheprovider -q tests/ansible tests/cloudbuild &&
+  pytest -p no:cacheprovider -q tests/ansible tests/cloudbuild tests/kitlib &&
     "$afvenv/bin/python" -m pytest -p no:cacheprovider -q tests/dags
 }
 
