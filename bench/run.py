@@ -28,6 +28,7 @@ from kitlib.airflow_api import AirflowApi
 from kitlib.shell import run
 
 REPO = paths.REPO
+BIN = Path(sys.prefix) / "bin"  # the control venv's tools (ansible-playbook), run by its python
 BENCH_PORTS = {"airflow_api_port": 18180, "airflow_flower_port": 15555}
 RESULTS = REPO / "bench" / "results.md"
 README = REPO / "README.md"
@@ -48,8 +49,8 @@ def recap_changed(output: str) -> int:
     return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
 
 
-def playbook(venv: Path, inventory: str, env: dict, *extra: str) -> tuple[float, str]:
-    return timed([str(venv / "bin" / "ansible-playbook"), "-i", inventory, "site.yml", *extra],
+def playbook(inventory: str, env: dict, *extra: str) -> tuple[float, str]:
+    return timed([str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", *extra],
                  cwd=paths.ANSIBLE_DIR, env=env)
 
 
@@ -62,11 +63,10 @@ def run_example(api: AirflowApi) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", type=Path, default=Path(sys.prefix), help="tooling venv (scripts/bootstrap.sh)")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark cluster running")
     args = parser.parse_args()
     bed = testbed.load(paths.LOCAL_INVENTORY).derive("agkb", BENCH_PORTS, empty_groups=["git_remote_local"])
-    env = dict(os.environ, PATH=f"{args.venv / 'bin'}:{os.environ['PATH']}", AGK_CLUSTER_NAME="bench",
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", AGK_CLUSTER_NAME="bench",
                ANSIBLE_NOCOLOR="1")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +83,7 @@ def main() -> int:
         image, wheels = testbed.ensure_image(), wheelhouse.ensure()
         start = time.monotonic()
         testbed.up(bed, image, wheels)
-        playbook(args.venv, inventory, env, *dag_vars)
+        playbook(inventory, env, *dag_vars)
         api = AirflowApi(bed.url("airflow_api_port"), "admin", (paths.SECRETS_ROOT / "bench" / "admin_password").read_text().strip())
         api.wait_healthy()
         api.login()
@@ -92,7 +92,7 @@ def main() -> int:
         results["example DAG run"] = state
 
         # 2. idempotent re-run
-        took, out = playbook(args.venv, inventory, env, *dag_vars)
+        took, out = playbook(inventory, env, *dag_vars)
         results["idempotent re-run of site.yml (s)"] = round(took, 1)
         results["changed tasks on re-run"] = recap_changed(out)
 

@@ -21,12 +21,12 @@ from kitlib.shell import Phases, run
 CLUSTER_NAME = "local"
 DAG_ID = "example_etl_pipeline"
 CONSUMER_DAG_ID = "example_asset_consumer"  # scheduled on the Asset the pipeline updates
+BIN = Path(sys.prefix) / "bin"  # the control venv's tools (ansible-playbook), run by its python
 
 
-def ansible_playbook(venv: Path, *extra: str) -> None:
-    env = dict(os.environ, AGK_CLUSTER_NAME=CLUSTER_NAME, ANSIBLE_FORCE_COLOR="1",
-               PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
-    run([str(venv / "bin" / "ansible-playbook"), "-i", "inventories/local", "site.yml", *extra],
+def ansible_playbook(*extra: str) -> None:
+    env = dict(os.environ, AGK_CLUSTER_NAME=CLUSTER_NAME, ANSIBLE_FORCE_COLOR="1", PATH=f"{BIN}:{os.environ['PATH']}")
+    run([str(BIN / "ansible-playbook"), "-i", "inventories/local", "site.yml", *extra],
         cwd=paths.ANSIBLE_DIR, env=env)
 
 
@@ -36,7 +36,6 @@ def secret(name: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", type=Path, default=Path(sys.prefix), help="tooling venv (scripts/bootstrap.sh)")
     parser.add_argument("--skip-dag-run", action="store_true")
     parser.add_argument("--down", action="store_true", help="remove the VMs, their network and the secrets")
     args = parser.parse_args()
@@ -57,7 +56,7 @@ def main() -> int:
     with phases.phase("start local VMs"):
         testbed.up(bed, image, wheels)
     with phases.phase("ansible-playbook site.yml -i inventories/local"):
-        ansible_playbook(args.venv)
+        ansible_playbook()
 
     base_url = bed.url("airflow_api_port")
     summary = {}
