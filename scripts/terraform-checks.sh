@@ -11,6 +11,8 @@ set -uo pipefail
 
 # shellcheck source=lib/kit.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/kit.sh"
+# shellcheck source=lib/control.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/control.sh"
 AGK_LOG_TAG=terraform-checks
 
 work="$(mktemp -d)"
@@ -93,12 +95,11 @@ EOF
   return "$rc"
 }
 
-# The inventory needs Ansible: $AGK_ANSIBLE_PYTHON, else the newest control venv (scripts/bootstrap.sh).
-inventory_stage() {
-  local py="${AGK_ANSIBLE_PYTHON:-$(ls -td "$AGK_CACHE"/venvs/control-*/bin/python 2>/dev/null | head -n1)}"
-  [ -n "$py" ] && "$py" -c 'import ansible' 2>/dev/null ||
-    { echo "no Python with Ansible: run scripts/bootstrap.sh or set AGK_ANSIBLE_PYTHON"; return 1; }
-  "$py" "$AGK_REPO/tests/terraform/test_gcp_inventory.py"
+# The Python checks run under pytest in the control venv (Ansible for the inventory, the kit's tooling).
+pytest_stage() {
+  local venv
+  venv=$(agk_control_venv) || return 1
+  "$venv/bin/python" -m pytest -p no:cacheprovider -q "$@"
 }
 
 if agk_stage toolchain toolchain; then
@@ -110,7 +111,7 @@ if agk_stage toolchain toolchain; then
   fi
   agk_stage checkov checkov_stage
 fi
-agk_stage contract python3 "$AGK_REPO/tests/terraform/test_contract.py"
-agk_stage inventory inventory_stage
+agk_stage contract pytest_stage "$AGK_REPO/tests/terraform/test_contract.py"
+agk_stage inventory pytest_stage "$AGK_REPO/tests/terraform/test_gcp_inventory.py"
 
 agk_stage_summary "terraform checks"

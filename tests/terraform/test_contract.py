@@ -1,7 +1,6 @@
 """Static contract checks between terraform/ and the Ansible side.
 
-Runs under pytest, or on its own with plain Python 3 (no extra packages), which is how
-scripts/terraform-checks.sh runs it. Reads files only: no Terraform, no network. Names are never restated
+Run by pytest (scripts/terraform-checks.sh, stage contract). Reads files only: no Terraform, no network. Names are never restated
 here: they are read from the files that define them.
 """
 
@@ -11,7 +10,6 @@ import ast
 import pathlib
 import re
 import subprocess
-import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TF = ROOT / "terraform"
@@ -179,22 +177,3 @@ def test_no_secret_material_in_git() -> None:
     assert not [f for f in tracked if f.endswith((".tfstate", ".tfvars")) and "/examples/" not in f]
     for path in [*tf_files(), *INV.rglob("*.yml")]:
         assert not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", path.read_text()), path
-
-
-def main() -> int:
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    failures = 0
-    for name, fn in tests:
-        try:
-            fn()
-        except AssertionError as exc:
-            failures += 1
-            print(f"FAIL {name}: {exc}")
-        else:
-            print(f"ok   {name}")
-    print(f"contract checks: {len(tests) - failures} ok, {failures} failing")
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -87,22 +87,3 @@ def test_terraform_is_asked_once_per_run() -> None:
         inv = inventory({"AGK_TF_OUTPUTS": "", "AGK_TERRAFORM_BIN": str(fake), "AGK_TERRAFORM_DIR": "/srv/tf"})
         assert inv["airflow_workers"]["hosts"] == ["af-worker-1"]
         assert calls.read_text().splitlines() == ["-chdir=/srv/tf output -no-color -json ansible"]
-
-
-def main() -> int:
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    failures = 0
-    for name, fn in tests:
-        try:
-            fn()
-        except AssertionError as exc:
-            failures += 1
-            print(f"FAIL {name}: {exc}")
-        else:
-            print(f"ok   {name}")
-    print(f"gcp inventory: {len(tests) - failures} ok, {failures} failing")
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
