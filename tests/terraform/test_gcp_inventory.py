@@ -87,3 +87,11 @@ def test_terraform_is_asked_once_per_run() -> None:
         inv = inventory({"AGK_TF_OUTPUTS": "", "AGK_TERRAFORM_BIN": str(fake), "AGK_TERRAFORM_DIR": "/srv/tf"})
         assert inv["airflow_workers"]["hosts"] == ["af-worker-1"]
         assert calls.read_text().splitlines() == ["-chdir=/srv/tf output -no-color -json ansible"]
+
+
+def test_incomplete_outputs_are_refused_with_the_missing_keys() -> None:
+    partial = {k: v for k, v in fake_output(workers=1).items() if k != "secret_ids"}
+    result = subprocess.run([sys.executable, str(INVENTORY / "terraform_outputs.py"), "--list"],
+                            env={**os.environ, "AGK_TF_OUTPUTS": json.dumps(partial)},
+                            capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and "lacks ['secret_ids']" in result.stderr, result.stderr

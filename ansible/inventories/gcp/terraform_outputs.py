@@ -31,12 +31,20 @@ import subprocess
 import sys
 
 DEFAULT_TERRAFORM_DIR = pathlib.Path(__file__).resolve().parents[3] / "terraform"
+# The keys of the `ansible` object this script reads (terraform/main.tf, local.ansible).
+REQUIRED_KEYS = {"project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "airflow_worker_instances",
+                 "db_host", "db_port", "db_name", "db_user", "db_server_ca_cert", "log_bucket_url", "secret_ids"}
 
 
 def read_outputs(env: dict[str, str]) -> dict:
     """The `ansible` output object, from $AGK_TF_OUTPUTS or one `terraform output` call."""
     if env.get("AGK_TF_OUTPUTS"):
-        return json.loads(env["AGK_TF_OUTPUTS"])
+        outputs = json.loads(env["AGK_TF_OUTPUTS"])
+        missing = sorted(REQUIRED_KEYS - set(outputs))
+        if missing:
+            sys.exit(f"terraform_outputs.py: AGK_TF_OUTPUTS lacks {missing}: it must be Terraform's whole `ansible` "
+                     "output (`terraform output -json ansible`; the trigger passes it as _TF_OUTPUTS)")
+        return outputs
     terraform = shlex.split(env.get("AGK_TERRAFORM_BIN") or "terraform")
     tf_dir = env.get("AGK_TERRAFORM_DIR") or str(DEFAULT_TERRAFORM_DIR)
     result = subprocess.run([*terraform, f"-chdir={tf_dir}", "output", "-no-color", "-json", "ansible"],
