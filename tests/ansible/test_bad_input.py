@@ -77,6 +77,17 @@ def test_valid_input_passes_validation(tmp_path):
         ({"airflow_daemons": ["webserver", "nginx"]}, "airflow_daemons"),
         ({"cluster_secrets_backend": "vault"}, "cluster_secrets_backend"),
         ({"redis_maxmemory_policy": "allkeys-lru"}, "redis_maxmemory_policy"),
+        # Cross-field and domain rules each role owns (roles/*/tasks/preflight.yml).
+        ({"airflow_celery_task_soft_time_limit": 90000}, "airflow_celery_task_soft_time_limit"),
+        ({"airflow_worker_stop_timeout": 30}, "airflow_worker_stop_timeout"),
+        ({"airflow_flower_port": 8080}, "airflow_flower_port"),
+        ({"airflow_worker_log_server_port": 70000}, "airflow_*_port"),
+        ({"airflow_worker_queues": []}, "airflow_worker_queues"),
+        ({"airflow_db_name": "air flow"}, "airflow_db_name"),
+        ({"airflow_extra_env": {"NOT A NAME": "x"}}, "airflow_extra_env"),
+        ({"redis_maxmemory": "lots"}, "redis_maxmemory"),
+        ({"airflow_admin_email": "admin-at-example"}, "airflow_admin_email"),
+        ({"airflow_dags_git_keep_releases": 0}, "airflow_dags_git_keep_releases"),
     ],
     ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
 )
