@@ -15,6 +15,7 @@ module "cloudbuild" {
   github_owner             = var.deploy_trigger.github_owner
   github_repo              = var.deploy_trigger.github_repo
   branch                   = var.deploy_trigger.branch
+  approval_required        = var.deploy_trigger.approval_required
   repo_url                 = var.deploy_trigger.repo_url
   vm_service_account_email = module.iam.vm_service_account_email
   build_service_account    = module.iam.deploy_service_account

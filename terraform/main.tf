@@ -97,9 +97,9 @@ ephemeral "random_password" "secret" {
   special = false
 }
 
-# fernet: URL-safe base64 of 32 random bytes, with its one "=" of padding.
+# key32: URL-safe base64 of 32 random bytes, with its one "=" of padding (a Fernet key, an Ed25519 seed).
 ephemeral "random_bytes" "secret" {
-  for_each = { for name, s in local.secret_specs : name => s if s.kind == "fernet" }
+  for_each = { for name, s in local.secret_specs : name => s if s.kind == "key32" }
 
   length = 32
 }

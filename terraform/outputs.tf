@@ -7,9 +7,10 @@ output "ansible" {
 }
 
 output "deploy" {
-  description = "The DAG redeploy trigger (null without deploy_trigger): trigger id, build service account, and the Secret Manager id the read-only deploy key goes into."
+  description = "The DAG redeploy trigger (null without deploy_trigger): trigger id, whether builds wait for approval, build service account, and the Secret Manager id the read-only deploy key goes into."
   value = var.deploy_trigger == null ? null : {
     trigger_id                  = module.cloudbuild[0].trigger_id
+    approval_required           = module.cloudbuild[0].approval_required
     build_service_account_email = module.iam.deploy_service_account.email
     deploy_key_secret_id        = module.cloudbuild[0].deploy_key_secret_id
   }

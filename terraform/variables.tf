@@ -336,12 +336,13 @@ variable "labels" {
 # DAG redeploys (cloudbuild.tf, docs/redeploy.md)
 # ---------------------------------------------------------------------------------------
 variable "deploy_trigger" {
-  description = "Cloud Build trigger that tests and redeploys the DAGs on every push to branch of the connected GitHub repository. null: no trigger. repo_url is what the VMs clone with the read-only deploy key (git@github.com:OWNER/REPO.git)."
+  description = "Cloud Build trigger that tests and redeploys the DAGs on every push to branch of the connected GitHub repository. null: no trigger. repo_url is what the VMs clone with the read-only deploy key (git@github.com:OWNER/REPO.git). approval_required: every build waits for a person with roles/cloudbuild.builds.approver to approve it before any step runs (docs/redeploy.md, \"Who can change the cluster\")."
   type = object({
-    github_owner = string
-    github_repo  = string
-    repo_url     = string
-    branch       = optional(string, "main")
+    github_owner      = string
+    github_repo       = string
+    repo_url          = string
+    branch            = optional(string, "main")
+    approval_required = optional(bool, false)
   })
   default = null
 }

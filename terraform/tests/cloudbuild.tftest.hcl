@@ -41,6 +41,29 @@ run "trigger_with_the_cluster" {
     condition     = length(google_project_service.cloudbuild) == 1
     error_message = "The Cloud Build API is enabled with the trigger."
   }
+
+  assert {
+    condition     = output.deploy.approval_required == false
+    error_message = "Builds start without approval unless deploy_trigger.approval_required is set."
+  }
+}
+
+run "trigger_with_approvals" {
+  command = plan
+
+  variables {
+    deploy_trigger = {
+      github_owner      = "acme"
+      github_repo       = "airflow-dags"
+      repo_url          = "git@github.com:acme/airflow-dags.git"
+      approval_required = true
+    }
+  }
+
+  assert {
+    condition     = output.deploy.approval_required == true
+    error_message = "deploy_trigger.approval_required holds every build for an approver."
+  }
 }
 
 run "build_account_least_privilege" {

@@ -46,7 +46,7 @@ run "module_versions_are_write_only" {
   variables {
     specs = {
       sample_password = { kind = "password", length = 32 }
-      sample_key      = { kind = "fernet", length = 44 }
+      sample_key      = { kind = "key32", length = 44 }
     }
     values = {
       sample_password = "correct-horse-battery-staple-0123"

@@ -84,6 +84,11 @@ resource "google_cloudbuild_trigger" "deploy" {
     }
   }
 
+  # A push to the branch runs site.yml as root on every VM: with approvals on, a second person decides.
+  approval_config {
+    approval_required = var.approval_required
+  }
+
   substitutions = {
     _REPO_URL          = var.repo_url
     _DEPLOY_KEY_SECRET = google_secret_manager_secret.deploy_key.secret_id

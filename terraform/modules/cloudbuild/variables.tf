@@ -29,6 +29,12 @@ variable "branch" {
   }
 }
 
+variable "approval_required" {
+  description = "Hold every build until someone with roles/cloudbuild.builds.approver approves it."
+  type        = bool
+  default     = false
+}
+
 variable "repo_url" {
   description = "URL the VMs clone with the read-only deploy key, e.g. git@github.com:OWNER/REPO.git."
   type        = string

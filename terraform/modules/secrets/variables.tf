@@ -16,8 +16,8 @@ variable "specs" {
   }))
 
   validation {
-    condition     = alltrue([for s in values(var.specs) : contains(["password", "fernet"], s.kind) && (s.kind != "fernet" || s.length == 44)])
-    error_message = "Each secret's kind must be password or fernet (a Fernet key is 44 characters)."
+    condition     = alltrue([for s in values(var.specs) : contains(["password", "key32"], s.kind) && (s.kind != "key32" || s.length == 44)])
+    error_message = "Each secret's kind must be password or key32 (44 characters: URL-safe base64 of 32 bytes)."
   }
 }
 

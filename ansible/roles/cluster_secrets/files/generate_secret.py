@@ -12,8 +12,9 @@ import string
 
 
 def generate(kind: str, length: int) -> str:
-    if kind == "fernet":
-        # Fernet wants URL-safe base64 of exactly 32 random bytes (44 characters with padding).
+    if kind == "key32":
+        # URL-safe base64 of exactly 32 random bytes (44 characters with padding): a Fernet key, or an
+        # Ed25519 seed.
         return base64.urlsafe_b64encode(os.urandom(32)).decode()
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -21,7 +22,7 @@ def generate(kind: str, length: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--kind", choices=["password", "fernet"], required=True)
+    parser.add_argument("--kind", choices=["password", "key32"], required=True)
     parser.add_argument("--length", type=int, default=32)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
