@@ -84,22 +84,30 @@ def test_executor_is_celery(name):
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
 def test_config_is_private(name):
     h = host(name)
-    for path in ["/etc/airflow/airflow.cfg", "/etc/airflow/airflow.env", "/etc/airflow/webserver_config.py"]:
+    main_only = ["/etc/airflow/webserver_config.py", "/etc/airflow/jwt-signing-key.pem"]
+    paths = ["/etc/airflow/airflow.cfg", "/etc/airflow/airflow.env"]
+    paths += main_only if name in hosts_of("airflow_main") else []
+    for path in paths:
         f = h.file(path)
         assert f.user == "root" and f.group == "airflow", path
         assert f.mode & 0o007 == 0, f"{path} is world-accessible ({oct(f.mode)})"
     assert host(name).file("/etc/airflow").mode & 0o007 == 0
 
 
-def test_shared_secrets_identical_on_every_host():
+def test_shared_settings_identical_on_every_host():
+    """What every host must agree on (the log servers' token key, the broker and result backend) is identical;
+    the main-only secrets are checked by test_least_privilege.py."""
     digests = {}
     for name in AIRFLOW_HOSTS:
         values = []
-        for section, key in [("core", "fernet_key"), ("api", "secret_key"), ("api_auth", "jwt_secret")]:
+        for section, key in [("api", "secret_key"), ("celery", "broker_url"), ("celery", "result_backend")]:
             out = host(name).check_output(f"/usr/local/bin/airflow config get-value {section} {key}")
             values.append(out.strip().splitlines()[-1])
         digests[name] = hashlib.sha256("|".join(values).encode()).hexdigest()
-    assert len(set(digests.values())) == 1, f"secrets differ between hosts: {digests}"
+    assert len(set(digests.values())) == 1, f"shared settings differ between hosts: {digests}"
+    main = hosts_of("airflow_main")[0]
+    signing_key = host(main).check_output("/usr/local/bin/airflow config get-value api_auth jwt_private_key_path")
+    assert signing_key.strip().splitlines()[-1] == "/etc/airflow/jwt-signing-key.pem"
 
 
 def test_execution_api_points_at_main_vm():
