@@ -88,6 +88,8 @@ def test_valid_input_passes_validation(tmp_path):
         ({"redis_maxmemory": "lots"}, "redis_maxmemory"),
         ({"airflow_admin_email": "admin-at-example"}, "airflow_admin_email"),
         ({"airflow_dags_git_keep_releases": 0}, "airflow_dags_git_keep_releases"),
+        ({"airflow_redis_result_db": 0}, "airflow_redis_result_db"),
+        ({"airflow_jwt_signing_key_seed": "not-a-key"}, "airflow_jwt_signing_key_seed"),
     ],
     ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
 )
