@@ -9,10 +9,8 @@
 # Ends with "N passed, N failed" over the stages; exits non-zero when one failed.
 set -uo pipefail
 
-# shellcheck source=lib/kit.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/kit.sh"
 # shellcheck source=lib/control.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/control.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/control.sh"  # kit.sh too
 AGK_LOG_TAG=terraform-checks
 
 work="$(mktemp -d)"

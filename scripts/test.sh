@@ -3,7 +3,8 @@
 #   lint       yamllint, ansible-lint (production profile)
 #   unit       bad-input tests of site.yml, cloudbuild.yaml and the redeploy's route and report, the test bed's
 #              layout (kitlib.testbed), DAG integrity tests on the pinned Airflow lock
-#   terraform  fmt, validate, terraform test (mock provider) and checkov, offline
+#   terraform  scripts/terraform-checks.sh: fmt, validate, terraform test, per-profile plans, checkov, contract, on
+#              the real providers from the shared mirror
 #   molecule   both layouts (all_in_one, multi_host) converge, idempotence, verify on local Debian 12 VMs
 #   deploy     the local demo cluster (make demo), then the git-push redeploy flow against it (cloudbuild.yaml's scripts)
 # Every stage runs even if an earlier one failed; the last line is "N passed, N failed" (stages).

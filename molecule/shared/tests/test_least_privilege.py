@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import SECRETS, host, hosts_of, port
+from kitlib.testbed import role_default
 
 PROBE_DAG_ID = "kit_security_probe"
 PROBE_FILE = f"/opt/airflow/dags/{PROBE_DAG_ID}.py"
@@ -151,8 +152,8 @@ def probe(api):
         conf = {
             "api_url": f"http://{main}:{port('airflow_api_port')}",
             # the local stand-in for Cloud SQL (its inventory host), reachable from every VM
-            "db_host": hosts_of("airflow_db_local")[0], "db_port": port("airflow_db_port"),
-            "db_name": port("airflow_db_name"), "db_user": port("airflow_db_user"),
+            "db_host": hosts_of("airflow_db_local")[0], "db_port": role_default("airflow_db_port"),
+            "db_name": role_default("airflow_db_name"), "db_user": role_default("airflow_db_user"),
             "rest_claims": rest_claims, "execution_audience": "urn:airflow.apache.org:task",
             # Control: the real password works from the worker, so a refusal is about the password, not the network.
             "control_db_password": (SECRETS / "db_password").read_text().strip(),
