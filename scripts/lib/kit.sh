@@ -39,18 +39,23 @@ agk_venv() {
   printf '%s\n' "$venv"
 }
 
-# Stage runner: agk_stage NAME COMMAND... runs one stage (its output as it comes), records passed/FAILED and
-# its wall time; agk_stage_note NAME TEXT adds a note to its summary line; agk_stage_summary prints the table
-# and the closing "N passed, N failed" line and returns non-zero when a stage failed. Every stage runs, even
-# after an earlier one failed.
+# Stage runner: agk_stage NAME COMMAND... runs one stage (its output as it comes, and kept in a log),
+# records passed/FAILED and its wall time; agk_stage_note NAME TEXT adds a note to its summary line;
+# agk_stage_summary prints the table and the closing "N passed, N failed" line and returns non-zero when a
+# stage failed. Every stage runs, even after an earlier one failed. A failed stage's last lines are printed
+# again just above the summary: CI often keeps only the end of a long run's output.
 declare -a AGK_STAGES=()
-declare -A AGK_STAGE_RESULT=() AGK_STAGE_SECONDS=() AGK_STAGE_NOTE=()
+declare -A AGK_STAGE_RESULT=() AGK_STAGE_SECONDS=() AGK_STAGE_NOTE=() AGK_STAGE_LOG=()
+AGK_STAGE_TAIL_LINES=${AGK_STAGE_TAIL_LINES:-40}
 
 agk_stage() {
-  local name=$1 start=$SECONDS rc=0
+  local name=$1 start=$SECONDS rc=0 log
   shift
   printf '\n=== stage: %s\n' "$name"
-  "$@" || rc=$?
+  log=$(mktemp "${TMPDIR:-/tmp}/agk-stage-$name.XXXXXX")
+  AGK_STAGE_LOG[$name]=$log
+  "$@" > >(tee "$log") 2>&1 || rc=$?
+  wait "$!" 2>/dev/null || true  # that tee: the stage's last lines are out before its verdict
   AGK_STAGES+=("$name")
   AGK_STAGE_SECONDS[$name]=$((SECONDS - start))
   if [ "$rc" -eq 0 ]; then AGK_STAGE_RESULT[$name]=passed; else AGK_STAGE_RESULT[$name]=FAILED; fi
@@ -62,6 +67,13 @@ agk_stage_note() { AGK_STAGE_NOTE[$1]="${AGK_STAGE_NOTE[$1]:+${AGK_STAGE_NOTE[$1
 
 agk_stage_summary() {
   local title=$1 name passed=0 failed=0
+  for name in "${AGK_STAGES[@]}"; do
+    if [ "${AGK_STAGE_RESULT[$name]}" != passed ]; then
+      printf '\n--- stage %s FAILED; its last %d lines (all of them: %s):\n' "$name" "$AGK_STAGE_TAIL_LINES" \
+        "${AGK_STAGE_LOG[$name]}"
+      tail -n "$AGK_STAGE_TAIL_LINES" "${AGK_STAGE_LOG[$name]}"
+    fi
+  done
   printf '\nSummary (%s):\n' "$title"
   for name in "${AGK_STAGES[@]}"; do
     printf '  %-18s %-7s %5d s  %s\n' "$name" "${AGK_STAGE_RESULT[$name]}" "${AGK_STAGE_SECONDS[$name]}" \
