@@ -30,10 +30,6 @@ def ansible_playbook(*extra: str) -> None:
         cwd=paths.ANSIBLE_DIR, env=env)
 
 
-def secret(name: str) -> str:
-    return (paths.SECRETS_ROOT / CLUSTER_NAME / name).read_text().strip()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-dag-run", action="store_true")
@@ -62,7 +58,7 @@ def main() -> int:
     summary = {}
     if not args.skip_dag_run:
         with phases.phase(f"trigger {DAG_ID} and wait for success"):
-            api = AirflowApi(base_url, "admin", secret("admin_password"))
+            api = AirflowApi.for_cluster(bed, CLUSTER_NAME)
             api.wait_healthy()
             api.login()
             for dag_id in (DAG_ID, CONSUMER_DAG_ID):
@@ -82,6 +78,8 @@ Local Airflow {CLUSTER_NAME!r} cluster is up.
   UI / REST API : {base_url}   (user admin)
   admin password: make admin-password   (stored in {paths.SECRETS_ROOT / CLUSTER_NAME}/admin_password, mode 0600)
   Flower        : {bed.url("airflow_flower_port")}   (user admin, make flower-password)
+  CA certificate: {paths.SECRETS_ROOT / CLUSTER_NAME}/ca.pem   (both serve HTTPS only; trust this CA in your
+                  browser, or: curl --cacert {paths.SECRETS_ROOT / CLUSTER_NAME}/ca.pem {base_url}/api/v2/version)
   VMs           : {', '.join(bed.names())}   (docker exec -it {bed.group("airflow_main")[0]} bash)
   tear down     : make demo-down
 """)

@@ -1,23 +1,37 @@
 """A small client for the Airflow 3 REST API (v2), as the demo, tests and benchmarks use it."""
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import requests
 
+from . import paths
+
 
 class AirflowApi:
-    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30):
+    def __init__(self, base_url: str, username: str, password: str, ca_file: str | Path, timeout: float = 30):
+        """ca_file: the cluster CA certificate; the API server's certificate is always verified against it."""
         self.base = base_url.rstrip("/")
         self.username = username
         self.password = password
         self.timeout = timeout
+        # Passed with every request: a session-wide verify loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = str(ca_file)
         self.session = requests.Session()
         self._token_at = 0.0
+
+    @classmethod
+    def for_cluster(cls, bed, cluster_name: str, **kwargs) -> "AirflowApi":
+        """The admin's client for a local cluster: its published API port, and the admin password and CA
+        certificate that site.yml keeps on the control machine for that cluster."""
+        store = paths.SECRETS_ROOT / cluster_name
+        return cls(bed.url("airflow_api_port"), "admin", (store / "admin_password").read_text().strip(),
+                   store / "ca.pem", **kwargs)
 
     # --- auth -------------------------------------------------------------------------------------
     def login(self) -> None:
         """POST /auth/token with the FAB user's credentials; the JWT goes into every later call."""
-        resp = self.session.post(f"{self.base}/auth/token", timeout=self.timeout,
+        resp = self.session.post(f"{self.base}/auth/token", timeout=self.timeout, verify=self.verify,
                                  json={"username": self.username, "password": self.password})
         resp.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
@@ -26,6 +40,7 @@ class AirflowApi:
     def _call(self, method: str, path: str, **kwargs):
         if time.monotonic() - self._token_at > 600:
             self.login()
+        kwargs.setdefault("verify", self.verify)
         resp = self.session.request(method, f"{self.base}{path}", timeout=self.timeout, **kwargs)
         if resp.status_code == 401:
             self.login()
@@ -39,7 +54,7 @@ class AirflowApi:
 
     # --- health -----------------------------------------------------------------------------------
     def health(self) -> dict:
-        return requests.get(f"{self.base}/api/v2/monitor/health", timeout=self.timeout).json()
+        return requests.get(f"{self.base}/api/v2/monitor/health", timeout=self.timeout, verify=self.verify).json()
 
     def wait_healthy(self, timeout: float = 300) -> dict:
         deadline = time.monotonic() + timeout

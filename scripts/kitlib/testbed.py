@@ -43,6 +43,10 @@ SYSTEMD_FLAGS = [
 ]
 WHEELHOUSE_MOUNT = "/opt/wheelhouse"  # ansible/inventories/local/group_vars: airflow_pip_find_links
 
+# The API server and Flower serve only HTTPS, with the main VM's certificate from the cluster CA
+# (roles/cluster_tls; its certificate names 127.0.0.1, where the test bed publishes them).
+HTTPS_PORTS = ("airflow_api_port", "airflow_flower_port")
+
 
 @functools.cache
 def _role_defaults() -> tuple:
@@ -106,8 +110,9 @@ class Testbed:
             raise KeyError(f"{var} is published by {len(ports)} hosts of the {self.prefix} test bed, not one")
         return int(ports[0])
 
-    def url(self, var: str, scheme: str = "http") -> str:
-        return f"{scheme}://127.0.0.1:{self.port(var)}"
+    def url(self, var: str, scheme: str | None = None) -> str:
+        """The URL of a published port on loopback; https for the ports that serve only TLS."""
+        return f"{scheme or ('https' if var in HTTPS_PORTS else 'http')}://127.0.0.1:{self.port(var)}"
 
     def derive(self, prefix: str, ports: dict | None = None, empty_groups=()) -> "Testbed":
         """The same layout under another name prefix. Groups in empty_groups stay, without hosts (a host left

@@ -116,8 +116,7 @@ class Remote:
 
 @pytest.fixture(scope="session")
 def api() -> AirflowApi:
-    password = (paths.SECRETS_ROOT / os.environ.get("AGK_CLUSTER_NAME", "local") / "admin_password").read_text().strip()
-    client = AirflowApi(BED.url("airflow_api_port"), "admin", password)
+    client = AirflowApi.for_cluster(BED, os.environ.get("AGK_CLUSTER_NAME", "local"))
     client.wait_healthy()
     client.login()
     return client

@@ -20,7 +20,7 @@ def test_demo_layout(demo):
     assert demo.group("airflow_main") == ["agk-main"]
     assert demo.group("airflow_workers") == ["agk-worker1", "agk-worker2"]
     assert demo.group("git_remote_local") == ["agk-git"]
-    assert demo.url("airflow_api_port") == "http://127.0.0.1:8080"
+    assert demo.url("airflow_api_port") == "https://127.0.0.1:8080"
 
 
 def test_container_ports_are_the_roles_own(demo):
@@ -43,8 +43,8 @@ def test_derived_cluster_renames_hosts_moves_ports_and_empties_groups(demo):
                         empty_groups=["git_remote_local"])
     assert bench.names() == ["agkb-main", "agkb-worker1", "agkb-worker2", "agkb-db", "agkb-gcs"]
     assert bench.group("git_remote_local") == [] and bench.network == "agkb-net"
-    assert bench.url("airflow_api_port") == "http://127.0.0.1:18180"
-    assert demo.url("airflow_api_port") == "http://127.0.0.1:8080"  # the source is left as it was
+    assert bench.url("airflow_api_port") == "https://127.0.0.1:18180"
+    assert demo.url("airflow_api_port") == "https://127.0.0.1:8080"  # the source is left as it was
     with pytest.raises(ValueError, match="airflow_flower_port"):
         demo.derive("agkb", {"airflow_api_port": 18180})  # would publish 5555 twice
 

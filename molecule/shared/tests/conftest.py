@@ -38,6 +38,12 @@ def host_vars(name: str) -> dict:
     return testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_variables(name)
 
 
+def config_value(name: str, section: str, key: str) -> str:
+    """What Airflow on that host reads for [section] key (airflow.cfg, then the environment)."""
+    out = host(name).check_output(f"/usr/local/bin/airflow config get-value {section} {key}")
+    return out.strip().splitlines()[-1]
+
+
 def worker_instances(name: str) -> int:
     # the scenario's host var, else the role default
     return int(host_vars(name).get("airflow_worker_instances", testbed.role_default("airflow_worker_instances")))
@@ -60,7 +66,7 @@ def worker_instances_by_host():
 
 @pytest.fixture(scope="session")
 def api():
-    client = AirflowApi(BED.url("airflow_api_port"), "admin", (SECRETS / "admin_password").read_text().strip())
+    client = AirflowApi.for_cluster(BED, CLUSTER)
     client.wait_healthy(timeout=300)
     client.login()
     for dag_id in (DAG_ID, CONSUMER_DAG_ID):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import hosts_of, host, port, worker_instances
+from conftest import config_value, hosts_of, host, port, worker_instances
 
 API, REDIS, FLOWER = port("airflow_api_port"), port("airflow_redis_port"), port("airflow_flower_port")
 SCHEDULER_HEALTH, DB = port("airflow_scheduler_health_port"), port("airflow_db_port")
@@ -77,8 +77,7 @@ def test_db_host_listens_and_requires_ssl():
 
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
 def test_executor_is_celery(name):
-    out = host(name).check_output("/usr/local/bin/airflow config get-value core executor")
-    assert out.strip().splitlines()[-1] == "CeleryExecutor"
+    assert config_value(name, "core", "executor") == "CeleryExecutor"
 
 
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
@@ -100,40 +99,41 @@ def test_shared_settings_identical_on_every_host():
     digests = {}
     for name in AIRFLOW_HOSTS:
         values = []
-        for section, key in [("api", "secret_key"), ("celery", "broker_url"), ("celery", "result_backend")]:
-            out = host(name).check_output(f"/usr/local/bin/airflow config get-value {section} {key}")
-            values.append(out.strip().splitlines()[-1])
+        for section, key in [("api", "secret_key"), ("celery", "broker_url"), ("celery", "result_backend"),
+                             ("api", "ssl_ca_file")]:
+            values.append(config_value(name, section, key))
         digests[name] = hashlib.sha256("|".join(values).encode()).hexdigest()
     assert len(set(digests.values())) == 1, f"shared settings differ between hosts: {digests}"
     main = hosts_of("airflow_main")[0]
-    signing_key = host(main).check_output("/usr/local/bin/airflow config get-value api_auth jwt_private_key_path")
-    assert signing_key.strip().splitlines()[-1] == "/etc/airflow/jwt-signing-key.pem"
+    assert config_value(main, "api_auth", "jwt_private_key_path") == "/etc/airflow/jwt-signing-key.pem"
 
 
 def test_execution_api_points_at_main_vm():
     main = hosts_of("airflow_main")[0]
     for name in AIRFLOW_HOSTS:
-        out = host(name).check_output("/usr/local/bin/airflow config get-value core execution_api_server_url")
-        assert out.strip().splitlines()[-1] == f"http://{main}:{API}/execution/"
+        assert config_value(name, "core", "execution_api_server_url") == f"https://{main}:{API}/execution/"
 
 
 def test_redis_requires_password(main_host):
-    out = main_host.run("redis-cli -h 127.0.0.1 ping")
+    ca_file = config_value(hosts_of("airflow_main")[0], "api", "ssl_ca_file")
+    out = main_host.run(f"redis-cli --tls --cacert {ca_file} -h 127.0.0.1 -p {REDIS} ping")
     assert "NOAUTH" in out.stdout + out.stderr
 
 
 def test_health_endpoints(main_host):
-    health = main_host.check_output(f"curl -sf http://127.0.0.1:{API}/api/v2/monitor/health")
+    ca_file = config_value(hosts_of("airflow_main")[0], "api", "ssl_ca_file")
+    health = main_host.check_output(f"curl -sf --cacert {ca_file} https://127.0.0.1:{API}/api/v2/monitor/health")
     for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
         assert f'"{component}":{{"status":"healthy"' in health.replace(" ", ""), health
     assert main_host.run(f"curl -sf http://127.0.0.1:{SCHEDULER_HEALTH}/health").rc == 0
 
 
 def test_flower_requires_basic_auth(main_host, flower_password):
-    assert main_host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{FLOWER}/api/workers") == "401"
+    curl = f"curl --cacert {config_value(hosts_of('airflow_main')[0], 'api', 'ssl_ca_file')}"
+    assert main_host.check_output(f"{curl} -s -o /dev/null -w '%{{http_code}}' https://127.0.0.1:{FLOWER}/api/workers") == "401"
     # refresh=1 makes Flower ask every Celery worker instead of answering from its event cache
     workers = json.loads(main_host.check_output(
-        f"curl -sf -u admin:{flower_password} 'http://127.0.0.1:{FLOWER}/api/workers?refresh=1'"))
+        f"{curl} -sf -u admin:{flower_password} 'https://127.0.0.1:{FLOWER}/api/workers?refresh=1'"))
     expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers")
                 for i in range(1, worker_instances(name) + 1)}
     assert expected <= set(workers), f"Flower sees {sorted(workers)}, expected {sorted(expected)}"

@@ -19,7 +19,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import SECRETS, host, hosts_of, port
+from conftest import SECRETS, config_value, host, hosts_of, port
 from kitlib.testbed import role_default
 
 PROBE_DAG_ID = "kit_security_probe"
@@ -88,16 +88,16 @@ PROBE_DAG = textwrap.dedent('''
             for key in candidates:
                 for alg in ("HS256", "HS512"):
                     rest = dict(conf["rest_claims"], iat=now, nbf=now, exp=now + 300)
-                    resp = requests.get(conf["api_url"] + "/api/v2/dags", timeout=10,
+                    resp = requests.get(conf["api_url"] + "/api/v2/dags", timeout=10, verify=conf["ca_file"],
                                         headers={"Authorization": "Bearer " + hs_token(rest, key, alg)})
                     found["rest"].append(resp.status_code)
                     execution = {"sub": str(context["ti"].id), "scope": "execution", "aud": conf["execution_audience"],
                                  "iat": now, "nbf": now, "exp": now + 300}
                     resp = requests.get(conf["api_url"] + "/execution/variables/kit_probe", timeout=10,
-                                        headers={"Authorization": "Bearer " + hs_token(execution, key, alg)})
+                                        verify=conf["ca_file"], headers={"Authorization": "Bearer " + hs_token(execution, key, alg)})
                     found["execution"].append(resp.status_code)
             for token in conf.get("control_tokens", []):
-                resp = requests.get(conf["api_url"] + "/api/v2/dags", timeout=10,
+                resp = requests.get(conf["api_url"] + "/api/v2/dags", timeout=10, verify=conf["ca_file"],
                                     headers={"Authorization": "Bearer " + token})
                 found.setdefault("control", []).append(resp.status_code)
 
@@ -150,7 +150,9 @@ def probe(api):
         now = int(time.time())
         seed = (SECRETS / "jwt_signing_key_seed").read_text().strip()
         conf = {
-            "api_url": f"http://{main}:{port('airflow_api_port')}",
+            "api_url": f"https://{main}:{port('airflow_api_port')}",
+            # the cluster CA, as every Airflow VM trusts it (the task verifies the API server like a worker does)
+            "ca_file": config_value(main, "api", "ssl_ca_file"),
             # the local stand-in for Cloud SQL (its inventory host), reachable from every VM
             "db_host": hosts_of("airflow_db_local")[0], "db_port": role_default("airflow_db_port"),
             "db_name": role_default("airflow_db_name"), "db_user": role_default("airflow_db_user"),
@@ -205,16 +207,21 @@ def test_task_code_cannot_change_what_daemons_load(probe):
     assert probe["writes"] and set(probe["writes"].values()) == {"PermissionError"}, probe["writes"]
 
 
-def test_main_vm_holds_the_signing_key_privately():
-    main = host(hosts_of("airflow_main")[0])
-    key = main.file("/etc/airflow/jwt-signing-key.pem")
-    assert key.exists and key.user == "root" and key.group == "airflow" and key.mode == 0o640
-    for name in hosts_of("airflow_workers"):
-        assert not host(name).file("/etc/airflow/jwt-signing-key.pem").exists
+@pytest.mark.parametrize("section, key", [("api_auth", "jwt_private_key_path"), ("api", "ssl_key")])
+def test_main_vm_holds_its_private_keys_privately(section, key):
+    """The token signing key and the TLS server key: root:airflow 0640 on the main VM, absent elsewhere."""
+    main = hosts_of("airflow_main")[0]
+    path = config_value(main, section, key)
+    assert path.startswith("/etc/airflow/"), path
+    on_main = host(main).file(path)
+    assert on_main.exists and on_main.user == "root" and on_main.group == "airflow" and on_main.mode == 0o640
+    for name in set(hosts_of("airflow_workers")) - {main}:
+        assert not host(name).file(path).exists, f"{name} holds {path}"
 
 
 def test_api_server_rejects_plain_requests_without_a_token():
     main = hosts_of("airflow_main")[0]
+    ca_file = config_value(main, "api", "ssl_ca_file")
     out = host(main).check_output(
-        f"curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port('airflow_api_port')}/api/v2/dags")
+        f"curl -s --cacert {ca_file} -o /dev/null -w '%{{http_code}}' https://127.0.0.1:{port('airflow_api_port')}/api/v2/dags")
     assert out.strip() in ("401", "403")
