@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 VENV = $(shell bash scripts/bootstrap.sh | tail -n 1)
 
-.PHONY: demo demo-down admin-password flower-password test lint unit terraform molecule deploy-tests bench
+.PHONY: demo demo-down admin-password flower-password test lint unit terraform molecule deploy-tests fault-tests bench
 
 demo:
 	venv="$(VENV)"; "$$venv/bin/python" scripts/demo.py
@@ -39,6 +39,9 @@ molecule:
 
 deploy-tests:
 	bash scripts/test.sh deploy
+
+fault-tests:
+	bash scripts/test.sh faults
 
 bench:
 	venv="$(VENV)"; "$$venv/bin/python" bench/run.py

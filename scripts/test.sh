@@ -7,6 +7,8 @@
 #              the real providers from the shared mirror
 #   molecule   both layouts (all_in_one, multi_host) converge, idempotence, verify on local Debian 12 VMs
 #   deploy     the local demo cluster (make demo), then the git-push redeploy flow against it (cloudbuild.yaml's scripts)
+#   faults     on that same cluster: workers, VMs, Redis, PostgreSQL, the API server and the scheduler killed or
+#              restarted while DAG runs are in flight; every run must succeed (recovery times printed)
 # Every stage runs even if an earlier one failed; the last line is "N passed, N failed" (stages).
 set -uo pipefail
 AGK_LOG_TAG=test
@@ -19,7 +21,7 @@ venv=$(bash scripts/bootstrap.sh | tail -n 1) || { echo "bootstrap failed"; exit
 export PATH="$venv/bin:$PATH"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint unit terraform molecule deploy)
+[ ${#stages[@]} -gt 0 ] || stages=(lint unit terraform molecule deploy faults)
 
 stage_lint() {
   yamllint -s . &&
@@ -49,6 +51,10 @@ stage_molecule() {
 
 stage_deploy() {
   bash scripts/deploy-tests.sh
+}
+
+stage_faults() {
+  bash scripts/fault-tests.sh
 }
 
 for stage in "${stages[@]}"; do

@@ -108,7 +108,12 @@ class AirflowApi:
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
-            state = self.run_state(dag_id, run_id)
+            try:
+                state = self.run_state(dag_id, run_id)
+            except requests.RequestException as exc:  # the API server restarting, or its VM
+                state = f"unknown ({exc.__class__.__name__})"
+                time.sleep(2)
+                continue
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
