@@ -255,6 +255,23 @@ BAD_VARIABLES = [
         ({"cluster_secrets_gcp_ids": {"db_password": "bad id!"}}, "cluster_secrets_gcp_ids must"),
         ({"cluster_tls_extra_names": ["airflow example com"]}, "cluster_tls_extra_names must list"),
         ({"preflight_role_groups": {"nginx": ["airflow_main"]}}, "preflight_role_groups: nginx must"),
+        # roles/airflow_maintenance
+        ({"airflow_maintenance_db_clean_retention_days": 0}, "airflow_maintenance_db_clean_retention_days must"),
+        ({"airflow_maintenance_db_clean_archive": "keep"}, "airflow_maintenance_db_clean_archive"),
+        ({"airflow_maintenance_db_clean_export_dir": "db-archive"}, "airflow_maintenance_db_clean_export_dir must"),
+        ({"airflow_maintenance_db_clean_dry_run": "maybe"}, "airflow_maintenance_db_clean_dry_run"),
+        ({"airflow_maintenance_log_retention_days": -1}, "airflow_maintenance_log_retention_days must"),
+        ({"airflow_maintenance_log_dirs": ["/var/log"]}, "airflow_maintenance_log_dirs must"),
+        ({"airflow_maintenance_journald_max_use": "32M"}, "airflow_maintenance_journald_max_use must"),
+        ({"airflow_maintenance_journald_max_retention": "1 fortnight"}, "airflow_maintenance_journald_max_retention must"),
+        ({"airflow_maintenance_randomized_delay": 999999}, "airflow_maintenance_randomized_delay must"),
+        ({"airflow_maintenance_script_dir": "libexec"}, "airflow_maintenance_script_dir must"),
+        ({"airflow_maintenance_template_dir": "/nonexistent"}, "airflow_maintenance_template_dir must"),
+        ({"airflow_maintenance_unit_dir": "systemd"}, "airflow_maintenance_unit_dir must"),
+        ({"airflow_maintenance_jobs": {"Nightly Clean": {"description": "x", "schedule": "daily", "command": "/bin/true",
+                                                         "timeout": 600}}}, "Job names in airflow_maintenance_jobs"),
+        ({"airflow_maintenance_job_overrides": {"log-grooming": {"command": "/bin/sh -c 'rm -rf /'"}}},
+         "Job commands in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
     ]
 
 
