@@ -25,4 +25,5 @@ CACHE = Path(os.environ.get("AGK_CACHE", Path.home() / ".cache" / "airflow-gcp-k
 WHEELHOUSE = CACHE / "wheelhouse"
 AIRFLOW_LOCK = REPO / "requirements" / "airflow-lock.txt"
 TESTBED_LOCK = REPO / "requirements" / "testbed-wheels.txt"
+INSTALLER_LOCK = REPO / "requirements" / "installer.txt"
 SECRETS_ROOT = Path(os.environ.get("AGK_SECRETS_ROOT", Path.home() / ".config" / "airflow-gcp-kit"))

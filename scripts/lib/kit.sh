@@ -16,7 +16,9 @@ agk_log() { printf '[%s] %s\n' "${AGK_LOG_TAG:-kit}" "$*" >&2; }
 # The key is the checksum of every requirements file named with -r and of --no-deps, so a changed pin gives
 # a fresh venv and an unchanged one costs nothing. --find-links/--index-url only say where the same pins come
 # from and do not change the key. After a --no-deps install, `pip check` proves the files pin every
-# dependency. A venv whose install did not finish (no .complete stamp) is rebuilt.
+# dependency; with AGK_VENV_LEFT_OUT=FILE (a lean lock's exclusions) scripts/lean_lock.py --check does, and
+# accepts the requirements FILE leaves out on purpose. A venv whose install did not finish (no .complete
+# stamp) is rebuilt.
 agk_venv() {
   local name=$1 arg prev="" key_input="" venv
   shift
@@ -32,7 +34,11 @@ agk_venv() {
     python3 -m venv "$venv" &&
       "$venv/bin/pip" install -q --disable-pip-version-check "$@" || { rm -rf "$venv"; return 1; }
     if [[ " $* " == *" --no-deps "* ]]; then
-      "$venv/bin/pip" check >&2 || { rm -rf "$venv"; return 1; }
+      if [ -n "${AGK_VENV_LEFT_OUT:-}" ]; then
+        "$venv/bin/python" "$AGK_REPO/scripts/lean_lock.py" --check "$AGK_VENV_LEFT_OUT" >&2
+      else
+        "$venv/bin/pip" check >&2
+      fi || { rm -rf "$venv"; return 1; }
     fi
     touch "$venv/.complete"
   fi
