@@ -272,6 +272,9 @@ BAD_VARIABLES = [
                                                          "timeout": 600}}}, "Job names in airflow_maintenance_jobs"),
         ({"airflow_maintenance_job_overrides": {"log-grooming": {"command": "/bin/sh -c 'rm -rf /'"}}},
          "Job commands in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
+        # roles/airflow_install: the installer (uv) and where it lives
+        ({"airflow_installer_lock_file": "/nonexistent/installer.txt"}, "airflow_installer_lock_file must"),
+        ({"airflow_installer_dir": "/opt/airflow/venv"}, "airflow_installer_dir must"),
     ]
 
 
