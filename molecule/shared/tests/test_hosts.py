@@ -1,10 +1,12 @@
 """Every host runs what its role says, listens only where intended, and keeps secrets private."""
 import hashlib
 import json
+import re
 
 import pytest
 
 from conftest import config_value, hosts_of, host, port, worker_instances
+from kitlib import paths, testbed
 
 API, REDIS, FLOWER = port("airflow_api_port"), port("airflow_redis_port"), port("airflow_flower_port")
 SCHEDULER_HEALTH, DB = port("airflow_scheduler_health_port"), port("airflow_db_port")
@@ -137,3 +139,25 @@ def test_flower_requires_basic_auth(main_host, flower_password):
     expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers")
                 for i in range(1, worker_instances(name) + 1)}
     assert expected <= set(workers), f"Flower sees {sorted(workers)}, expected {sorted(expected)}"
+
+
+@pytest.mark.parametrize("name", AIRFLOW_HOSTS)
+def test_lean_venv_has_exactly_the_lock_and_imports_what_the_kit_uses(name):
+    """The venv holds the lean lock's pins and nothing else, and imports every module the lock generator
+    checked (the kit's executors, GCS logging, Secret Manager, BigQuery/GCS and other common operators)."""
+    h = host(name)
+    venv = testbed.role_default("airflow_venv_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
+    listing = h.check_output(f"{venv}/bin/python -c 'import importlib.metadata as m; "
+                             f"[print(d.metadata[\"Name\"], d.version) for d in m.distributions()]'")
+    # names as PEP 503 spells them, so looker_sdk and looker-sdk compare equal
+    canonical = lambda name, version: f"{re.sub(r'[-_.]+', '-', name).lower()}=={version}"  # noqa: E731
+    installed = {canonical(*line.split()) for line in listing.splitlines()}
+    pins = {canonical(*line.strip().split("==")) for line in paths.AIRFLOW_LOCK.read_text().splitlines()
+            if "==" in line and not line.startswith("#")}
+    # pip and setuptools may survive in a venv created before the kit stopped seeding pip into it
+    extra = {pin for pin in installed - pins if not pin.startswith("pip==")}
+    assert not extra, f"in the venv but not in the lock: {sorted(extra)}"
+    assert not pins - installed, f"in the lock but not in the venv: {sorted(pins - installed)}"
+    modules = [line.strip() for line in (paths.REPO / "requirements" / "airflow-imports.txt").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    h.check_output(f"{venv}/bin/python -W ignore -c 'import " + ", ".join(modules) + "'")
