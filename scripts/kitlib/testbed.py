@@ -137,6 +137,16 @@ class Testbed:
             hosts[rename[old]] = Host(rename[old], tuple(g for g in host.groups if rename[old] in groups[g]), host_vars)
         return Testbed(prefix, groups, hosts, copy.deepcopy(self.vars), self.group_vars)
 
+    def with_host(self, group: str, name: str) -> "Testbed":
+        """The same test bed with one more host in group (a new worker VM joining, say); no published ports."""
+        if name in self.hosts:
+            raise ValueError(f"{name} is already a host of the {self.prefix} test bed")
+        if group not in self.groups:
+            raise KeyError(f"the {self.prefix} test bed has no group {group}")
+        groups = {g: members + [name] if g == group else list(members) for g, members in self.groups.items()}
+        hosts = dict(self.hosts, **{name: Host(name, (group,))})
+        return Testbed(self.prefix, groups, hosts, copy.deepcopy(self.vars), self.group_vars)
+
     def inventory(self) -> dict:
         """The Ansible inventory (YAML structure) of this test bed; host vars under the host's first group."""
         children, placed = {}, set()

@@ -49,6 +49,18 @@ def test_derived_cluster_renames_hosts_moves_ports_and_empties_groups(demo):
         demo.derive("agkb", {"airflow_api_port": 18180})  # would publish 5555 twice
 
 
+def test_a_joining_worker_is_one_more_host_of_the_group(demo):
+    joined = demo.with_host("airflow_workers", "agk-worker3")
+    assert joined.group("airflow_workers") == ["agk-worker1", "agk-worker2", "agk-worker3"]
+    assert joined.hosts["agk-worker3"].groups == ("airflow_workers",)
+    assert joined.hosts["agk-worker3"].publish_args() == []
+    assert "agk-worker3" not in demo.hosts  # the source is left as it was
+    with pytest.raises(ValueError, match="agk-worker1"):
+        demo.with_host("airflow_workers", "agk-worker1")
+    with pytest.raises(KeyError, match="edge"):
+        demo.with_host("edge", "agk-edge")
+
+
 def test_written_inventory_is_what_ansible_sees(demo, tmp_path):
     inv = demo.derive("ghost").write(tmp_path / "inv")
     assert (inv / "group_vars").resolve() == (paths.LOCAL_INVENTORY.parent / "group_vars").resolve()
