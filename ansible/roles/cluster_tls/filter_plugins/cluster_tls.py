@@ -9,19 +9,29 @@ but the seed (a key32 secret of the cluster_secrets list) has to be stored anywh
     years, so any run in a new year renews it with at least a year to go.
 A CA the user supplies (PEM certificate and key) replaces the derived CA; the server key stays derived.
 """
+from __future__ import annotations
+
 import base64
 import datetime
 import hashlib
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-_CURVE = ec.SECP256R1()
+# cryptography is imported by the filters themselves (_import_cryptography), not here: Ansible imports every
+# filter plugin in the worker process of each task on each host, where cryptography.x509 alone costs about
+# 0.1 s of CPU, while only two tasks of site.yml call these filters.
+x509 = hashes = serialization = ec = rsa = HKDF = ExtendedKeyUsageOID = NameOID = None
+
+
+def _import_cryptography() -> None:
+    global x509, hashes, serialization, ec, rsa, HKDF, ExtendedKeyUsageOID, NameOID
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 # The order of P-256's base point: a derived scalar must lie in [1, n-1].
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _CA_NOT_BEFORE = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
@@ -32,7 +42,7 @@ _SERVER_YEARS = 2
 def _derived_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
     okm = HKDF(algorithm=hashes.SHA256(), length=48, salt=b"airflow-gcp-kit tls", info=label.encode()).derive(seed)
     # 48 bytes reduced modulo n-1: the bias is below 2^-128.
-    return ec.derive_private_key(int.from_bytes(okm, "big") % (_P256_ORDER - 1) + 1, _CURVE)
+    return ec.derive_private_key(int.from_bytes(okm, "big") % (_P256_ORDER - 1) + 1, ec.SECP256R1())
 
 
 def _serial(*parts: bytes) -> int:
@@ -106,6 +116,7 @@ def cluster_tls_ca_check(ca_cert_pem="", ca_key_pem="") -> str:
         return ""
     if bool(ca_cert_pem) != bool(ca_key_pem):
         return "cluster_tls_ca_cert and cluster_tls_ca_key are set together or not at all"
+    _import_cryptography()
     try:
         _supplied_ca(str(ca_cert_pem), str(ca_key_pem))
     except _CaError as exc:
@@ -115,6 +126,7 @@ def cluster_tls_ca_check(ca_cert_pem="", ca_key_pem="") -> str:
 
 def cluster_tls_material(seed_b64, cluster, names, ca_cert_pem="", ca_key_pem="", today=None):
     """{ca_cert, server_cert, server_key}: PEM strings. names: the server certificate's DNS names and IPs."""
+    _import_cryptography()
     try:
         seed = base64.urlsafe_b64decode(str(seed_b64).strip())
     except (ValueError, TypeError) as exc:
