@@ -7,6 +7,7 @@ that nothing was touched. A control run with valid input passes the same checks.
 import datetime
 import json
 import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,8 @@ from cryptography.x509.oid import NameOID
 from kitlib import paths, testbed
 
 ANSIBLE = paths.ANSIBLE_DIR
+# The local secret store of these runs, under their HOME (AGK_CLUSTER_NAME=badinput).
+STORE = Path(".config", "airflow-gcp-kit", "badinput")
 
 
 def make_inventory(tmp_path: Path, empty_groups=(), git_server=False) -> Path:
@@ -66,12 +69,102 @@ def assert_stopped_before_changes(result, needle: str):
     # changed; any task that reached a host would have made it UNREACHABLE, since none of them exists)
 
 
+def make_ca(is_ca: bool = True) -> tuple[str, str]:
+    """A self-signed certificate (a CA, or not) and its key, as PEM strings."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user-supplied CA" if is_ca else "a leaf")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+@pytest.fixture(scope="module")
+def cas() -> dict:
+    """A CA and a leaf certificate of the user's own: name -> (certificate, key)."""
+    return {"ca": make_ca(), "leaf": make_ca(is_ca=False)}
+
+
+def run_key(item) -> tuple:
+    """The key of the site.yml run a test checks: the test function's name and its parameters."""
+    return (item.originalname, *(item.callspec.params.values() if hasattr(item, "callspec") else ()))
+
+
+@pytest.fixture(scope="module")
+def site_runs(request, tmp_path_factory, cas) -> dict:
+    """The site.yml runs of the selected tests of this module, all started when the first one asks, as many at a
+    time as there are cores, ahead of the tests that check them: run_key -> future of (tmp dir, CompletedProcess).
+
+    Each run is its own ansible-playbook process (a few seconds of CPU each). The valid-input run on an empty
+    secret store is also the seed: the runs that use the same store start from a copy of what it generated, as
+    a second site.yml run does, instead of generating every secret again."""
+    seed = ("test_valid_input_passes_validation", False)
+    relative = {variable: tmp_path_factory.mktemp("relative") for variable in RELATIVE_PATH_VARIABLES}
+    (ca_cert, ca_key), (leaf_cert, leaf_key) = cas["ca"], cas["leaf"]
+    bad_cas = {
+        "leaf": {"cluster_tls_ca_cert": leaf_cert, "cluster_tls_ca_key": leaf_key},
+        "key of another": {"cluster_tls_ca_cert": ca_cert, "cluster_tls_ca_key": leaf_key},
+        "no key": {"cluster_tls_ca_cert": ca_cert},
+        "not pem": {"cluster_tls_ca_cert": "-----BEGIN CERTIFICATE-----\nnope", "cluster_tls_ca_key": ca_key},
+    }
+    # (key, seeded, run_site's arguments), in the order the pool takes them: the seed, then the runs that need
+    # an empty store or another one (GCP_VALUES name another cluster, the relative paths another directory).
+    specs = [
+        (seed, False, {"tags": "always"}),
+        (("test_valid_input_passes_validation", True), False, {"git_server": True, "tags": "always"}),
+        (("test_gcp_values_pass_validation",), False, {"extra_vars": GCP_VALUES, "tags": "always"}),
+        (("test_supplied_ca_signs_the_server_certificate",), False,
+         {"extra_vars": {"cluster_tls_ca_cert": ca_cert, "cluster_tls_ca_key": ca_key}, "tags": "always"}),
+        # Relative to site.yml's directory, where the roles before the checks would write it: into tmp.
+        *((("test_relative_controller_path_stops_the_play", variable), False,
+           {"tmp": tmp, "extra_vars": {variable: os.path.relpath(tmp / "store" / "ca.pem", ANSIBLE)}})
+          for variable, tmp in relative.items()),
+        *((("test_bad_supplied_ca_stops_the_play", case, needle), True, {"extra_vars": bad_cas[case]})
+          for case, needle in BAD_SUPPLIED_CAS),
+        *((("test_bad_variable_stops_the_play", index), True, {"extra_vars": extra_vars})
+          for index, (extra_vars, _) in enumerate(BAD_VARIABLES)),
+        *((("test_bad_git_server_variable_stops_the_play", index), True, {"extra_vars": extra_vars, "git_server": True})
+          for index, (extra_vars, _) in enumerate(BAD_GIT_SERVER_VARIABLES)),
+        (("test_inventory_without_workers_stops_the_play",), True, {"empty_groups": ["airflow_workers"]}),
+    ]
+    wanted = {run_key(item) for item in request.session.items if getattr(item, "module", None) is request.module}
+    if any(seeded and key in wanted for key, seeded, _ in specs):
+        wanted.add(seed)
+
+    def run(seeded, tmp=None, **run_args):
+        tmp = tmp or tmp_path_factory.mktemp("run")
+        if seeded:
+            seed_tmp, seed_result = runs[seed].result()  # submitted first: running or done
+            assert seed_result.returncode == 0, "the valid-input run that seeds the secret store failed"
+            shutil.copytree(seed_tmp / "home" / STORE, tmp / "home" / STORE)
+        return tmp, run_site(tmp, **run_args)
+
+    pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+    runs = {}
+    for key, seeded, run_args in specs:
+        if key in wanted:
+            runs[key] = pool.submit(run, seeded, **run_args)
+    yield runs
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.fixture
+def site_run(request, site_runs) -> tuple:
+    """(tmp dir, CompletedProcess) of the site.yml run this test checks."""
+    return site_runs[run_key(request.node)].result()
+
+
 @pytest.mark.parametrize("git_server", [False, True], ids=["copy", "git server"])
-def test_valid_input_passes_validation(tmp_path, git_server):
+def test_valid_input_passes_validation(site_run, git_server):
     # Only the validation play (tag always) runs: it must pass with the local inventory's values.
-    result = run_site(tmp_path, git_server=git_server, tags="always")
+    tmp_path, result = site_run
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    secrets = tmp_path / "home" / ".config" / "airflow-gcp-kit" / "badinput"
+    secrets = tmp_path / "home" / STORE
     assert oct(secrets.stat().st_mode & 0o777) == "0o700"
     for f in secrets.iterdir():
         # the cluster CA certificate is public (browsers import it); every other file is a secret
@@ -94,61 +187,36 @@ GCP_VALUES = {
 }
 
 
-def test_gcp_values_pass_validation(tmp_path):
-    result = run_site(tmp_path, GCP_VALUES, tags="always")
+def test_gcp_values_pass_validation(site_run):
+    _, result = site_run
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def make_ca(is_ca: bool = True) -> tuple[str, str]:
-    """A self-signed certificate (a CA, or not) and its key, as PEM strings."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user-supplied CA" if is_ca else "a leaf")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode())
-
-
-def test_supplied_ca_signs_the_server_certificate(tmp_path):
+def test_supplied_ca_signs_the_server_certificate(site_run, cas):
     """A CA of the user's own replaces the derived one: the control machine's copy is that CA."""
-    ca_cert, ca_key = make_ca()
-    inv = make_inventory(tmp_path)
-    result = subprocess.run(["ansible-playbook", "-i", str(inv), "site.yml", "--tags", "always", "-e",
-                             json.dumps({"cluster_tls_ca_cert": ca_cert, "cluster_tls_ca_key": ca_key})],
-                            cwd=ANSIBLE, env=ansible_env(tmp_path), capture_output=True, text=True, timeout=300)
+    ca_cert, ca_key = cas["ca"]
+    tmp_path, result = site_run
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert ca_key.split("\n")[1] not in result.stdout + result.stderr, "the CA key was printed"
-    copy = tmp_path / "home" / ".config" / "airflow-gcp-kit" / "badinput" / "ca.pem"
-    assert copy.read_text() == ca_cert
+    assert (tmp_path / "home" / STORE / "ca.pem").read_text() == ca_cert
 
 
-@pytest.mark.parametrize("case, needle", [
+BAD_SUPPLIED_CAS = [
     ("leaf", "cluster_tls_ca_cert is not a CA certificate"),
     ("key of another", "cluster_tls_ca_key is not the private key of cluster_tls_ca_cert"),
     ("no key", "cluster_tls_ca_cert and cluster_tls_ca_key are set together"),
     ("not pem", "cluster_tls_ca_cert is not a PEM certificate"),
-])
-def test_bad_supplied_ca_stops_the_play(tmp_path, case, needle):
-    ca_cert, ca_key = make_ca()
-    leaf_cert, leaf_key = make_ca(is_ca=False)
-    extra_vars = {
-        "leaf": {"cluster_tls_ca_cert": leaf_cert, "cluster_tls_ca_key": leaf_key},
-        "key of another": {"cluster_tls_ca_cert": ca_cert, "cluster_tls_ca_key": leaf_key},
-        "no key": {"cluster_tls_ca_cert": ca_cert},
-        "not pem": {"cluster_tls_ca_cert": "-----BEGIN CERTIFICATE-----\nnope", "cluster_tls_ca_key": ca_key},
-    }[case]
-    result = run_site(tmp_path, extra_vars)
+]
+
+
+@pytest.mark.parametrize("case, needle", BAD_SUPPLIED_CAS)
+def test_bad_supplied_ca_stops_the_play(site_run, cas, case, needle):
+    _, result = site_run
     assert_stopped_before_changes(result, needle)
-    assert ca_key.split("\n")[1] not in result.stdout + result.stderr, "the CA key was printed"
+    assert cas["ca"][1].split("\n")[1] not in result.stdout + result.stderr, "the CA key was printed"
 
 
-# Each case is its own ansible-playbook run (a few seconds of CPU each): they run two at a time, ahead of
-# the tests that check them (bad_variable_results), which halves this suite's time on a 2-core machine.
+# Each case is its own ansible-playbook run, started by site_runs.
 BAD_VARIABLES = [
         ({"airflow_db_password": ""}, "airflow_db_password"),
         ({"airflow_worker_instances": 0}, "airflow_worker_instances"),
@@ -282,41 +350,38 @@ BAD_VARIABLES = [
     ]
 
 
-@pytest.fixture(scope="module")
-def bad_variable_results(tmp_path_factory) -> list:
-    def one(extra_vars):
-        return run_site(tmp_path_factory.mktemp("bad"), extra_vars)
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return list(pool.map(one, [extra_vars for extra_vars, _ in BAD_VARIABLES]))
-
-
 @pytest.mark.parametrize("index", range(len(BAD_VARIABLES)), ids=[json.dumps(v) for v, _ in BAD_VARIABLES])
-def test_bad_variable_stops_the_play(bad_variable_results, index):
-    assert_stopped_before_changes(bad_variable_results[index], BAD_VARIABLES[index][1])
+def test_bad_variable_stops_the_play(site_run, index):
+    _, result = site_run
+    assert_stopped_before_changes(result, BAD_VARIABLES[index][1])
 
 
-@pytest.mark.parametrize(
-    "extra_vars, needle",
-    [
-        ({"git_remote_local_base_dir": "srv/git"}, "git_remote_local_base_dir must"),
-        ({"git_remote_local_port": 70000}, "git_remote_local_port must"),
-        ({"git_remote_local_user": "Git User"}, "git_remote_local_user must"),
-        ({"git_remote_local_seed_branch": "-main"}, "git_remote_local_seed_branch must"),
-        ({"git_remote_local_push_url": "ftp://127.0.0.1/x.git"}, "git_remote_local_push_url must"),
-        ({"git_remote_local_snapshot_script": "/nonexistent.sh"}, "git_remote_local_snapshot_script must"),
-    ],
-    ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
-)
-def test_bad_git_server_variable_stops_the_play(tmp_path, extra_vars, needle):
-    assert_stopped_before_changes(run_site(tmp_path, extra_vars, git_server=True), needle)
+BAD_GIT_SERVER_VARIABLES = [
+    ({"git_remote_local_base_dir": "srv/git"}, "git_remote_local_base_dir must"),
+    ({"git_remote_local_port": 70000}, "git_remote_local_port must"),
+    ({"git_remote_local_user": "Git User"}, "git_remote_local_user must"),
+    ({"git_remote_local_seed_branch": "-main"}, "git_remote_local_seed_branch must"),
+    ({"git_remote_local_push_url": "ftp://127.0.0.1/x.git"}, "git_remote_local_push_url must"),
+    ({"git_remote_local_snapshot_script": "/nonexistent.sh"}, "git_remote_local_snapshot_script must"),
+]
 
 
-@pytest.mark.parametrize("variable", ["cluster_secrets_dir", "cluster_tls_controller_ca_file"])
-def test_relative_controller_path_stops_the_play(tmp_path, variable):
-    # Relative to site.yml's directory, where the roles before the checks would write it: into tmp_path.
-    relative = os.path.relpath(tmp_path / "store" / "ca.pem", ANSIBLE)
-    assert_stopped_before_changes(run_site(tmp_path, {variable: relative}), f"{variable} must")
+@pytest.mark.parametrize("index", range(len(BAD_GIT_SERVER_VARIABLES)),
+                         ids=[f"{json.dumps(v)}-{needle}" for v, needle in BAD_GIT_SERVER_VARIABLES])
+def test_bad_git_server_variable_stops_the_play(site_run, index):
+    _, result = site_run
+    assert_stopped_before_changes(result, BAD_GIT_SERVER_VARIABLES[index][1])
 
 
-def test_inventory_without_workers_stops_the_play(tmp_path):
-    assert_stopped_before_changes(run_site(tmp_path, empty_groups=["airflow_workers"]), "airflow_workers")
+RELATIVE_PATH_VARIABLES = ["cluster_secrets_dir", "cluster_tls_controller_ca_file"]
+
+
+@pytest.mark.parametrize("variable", RELATIVE_PATH_VARIABLES)
+def test_relative_controller_path_stops_the_play(site_run, variable):
+    _, result = site_run
+    assert_stopped_before_changes(result, f"{variable} must")
+
+
+def test_inventory_without_workers_stops_the_play(site_run):
+    _, result = site_run
+    assert_stopped_before_changes(result, "airflow_workers")
