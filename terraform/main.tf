@@ -170,6 +170,28 @@ module "vms" {
   depends_on = [module.network]
 }
 
+# --- alerts and a dashboard (modules/monitoring, docs/gcp.md "Monitoring and alerts") -------------------
+# The rules select the cluster's series by VM name and Cloud SQL instance, so clusters can share a project.
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  project_id        = var.project_id
+  cluster_name      = var.cluster_name
+  vm_names          = concat([module.vms.main_instance_name], module.vms.worker_instance_names)
+  sql_instance_name = "${var.cluster_name}-pg" # modules/sql names the instance so; it has no output for it
+  labels            = local.labels
+
+  # Unset fields are null: the module's defaults apply.
+  enabled               = var.monitoring.enabled
+  notification_channels = var.monitoring.notification_channels
+  email_addresses       = var.monitoring.email_addresses
+  evaluation_interval   = var.monitoring.evaluation_interval
+  thresholds            = var.monitoring.thresholds
+  rules                 = var.monitoring.rules
+
+  depends_on = [google_project_service.this]
+}
+
 locals {
   # The one Terraform -> Ansible contract (output "ansible", and the deploy builds' _TF_OUTPUTS).
   ansible = {

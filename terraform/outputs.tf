@@ -15,3 +15,12 @@ output "deploy" {
     deploy_key_secret_id        = module.cloudbuild[0].deploy_key_secret_id
   }
 }
+
+output "monitoring" {
+  description = "Alerts and dashboard (null with monitoring.enabled = false): alert policy per rule name (resource name and display name), the dashboard id, and the notification channels every policy notifies."
+  value = module.monitoring.enabled ? {
+    alert_policies        = module.monitoring.alert_policies
+    dashboard_id          = module.monitoring.dashboard_id
+    notification_channels = module.monitoring.notification_channels
+  } : null
+}

@@ -346,3 +346,100 @@ variable "deploy_trigger" {
   })
   default = null
 }
+
+# ---------------------------------------------------------------------------------------
+# Monitoring and alerts (modules/monitoring, docs/gcp.md "Monitoring and alerts")
+# ---------------------------------------------------------------------------------------
+variable "monitoring" {
+  description = <<-EOT
+    Alert policies (one per rule of modules/monitoring/alert_rules.yaml) and a dashboard on Cloud Monitoring.
+    Anything left unset takes the module's default (modules/monitoring/variables.tf).
+      enabled                false: no policy, channel or dashboard (default true)
+      notification_channels  existing channels to notify: projects/PROJECT/notificationChannels/ID
+      email_addresses        one e-mail channel is created per address
+      evaluation_interval    how often each rule is evaluated: Ns or Nm, a multiple of 30 s, at most 10m (60s)
+      thresholds             scheduler_heartbeat_window (Ns or Nm, 2m-60m; 5m), queued_tasks (whole number >= 1; 50),
+                             metadata_db_disk_used and vm_disk_used (fractions, 0 < x <= 1; 0.85 and 0.9)
+      rules                  per rule name: enabled, duration (replaces the rule's "for": Ns or Nm, up to 24h) and
+                             severity (critical, error, warning)
+  EOT
+  type = object({
+    enabled               = optional(bool)
+    notification_channels = optional(list(string))
+    email_addresses       = optional(list(string))
+    evaluation_interval   = optional(string)
+    thresholds = optional(object({
+      scheduler_heartbeat_window = optional(string)
+      queued_tasks               = optional(number)
+      metadata_db_disk_used      = optional(number)
+      vm_disk_used               = optional(number)
+    }))
+    rules = optional(map(object({
+      enabled  = optional(bool)
+      duration = optional(string)
+      severity = optional(string)
+    })))
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for c in coalesce(var.monitoring.notification_channels, []) : can(regex("^projects/[a-z0-9-]{1,30}/notificationChannels/[0-9]+$", c))])
+    error_message = "monitoring.notification_channels must hold channel names of the form projects/PROJECT/notificationChannels/ID (ID: digits)."
+  }
+
+  validation {
+    condition = alltrue([for e in coalesce(var.monitoring.email_addresses, []) : can(regex("^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$", e))]) && (
+      length(distinct([for e in coalesce(var.monitoring.email_addresses, []) : lower(e)])) == length(coalesce(var.monitoring.email_addresses, []))
+    )
+    error_message = "monitoring.email_addresses must be distinct plain e-mail addresses such as oncall@example.com."
+  }
+
+  validation {
+    condition = var.monitoring.evaluation_interval == null || (can(regex("^[1-9][0-9]*[sm]$", coalesce(var.monitoring.evaluation_interval, "-"))) && try(
+      (tonumber(trimsuffix(trimsuffix(var.monitoring.evaluation_interval, "s"), "m")) * (endswith(var.monitoring.evaluation_interval, "m") ? 60 : 1)) % 30 == 0
+      && tonumber(trimsuffix(trimsuffix(var.monitoring.evaluation_interval, "s"), "m")) * (endswith(var.monitoring.evaluation_interval, "m") ? 60 : 1) <= 600,
+    false))
+    error_message = "monitoring.evaluation_interval must be a duration in seconds or minutes (e.g. 60s, 2m) that is a multiple of 30 s and at most 10m."
+  }
+
+  validation {
+    condition = try(var.monitoring.thresholds.scheduler_heartbeat_window, null) == null || (can(regex("^[1-9][0-9]*[sm]$", var.monitoring.thresholds.scheduler_heartbeat_window)) && try(
+      tonumber(trimsuffix(trimsuffix(var.monitoring.thresholds.scheduler_heartbeat_window, "s"), "m")) * (endswith(var.monitoring.thresholds.scheduler_heartbeat_window, "m") ? 60 : 1) >= 120
+      && tonumber(trimsuffix(trimsuffix(var.monitoring.thresholds.scheduler_heartbeat_window, "s"), "m")) * (endswith(var.monitoring.thresholds.scheduler_heartbeat_window, "m") ? 60 : 1) <= 3600,
+    false))
+    error_message = "monitoring.thresholds.scheduler_heartbeat_window must be a duration in seconds or minutes (e.g. 300s, 5m) from 2m to 60m."
+  }
+
+  validation {
+    condition = try(var.monitoring.thresholds.queued_tasks, null) == null || try(
+      var.monitoring.thresholds.queued_tasks >= 1 && var.monitoring.thresholds.queued_tasks <= 100000 && floor(var.monitoring.thresholds.queued_tasks) == var.monitoring.thresholds.queued_tasks,
+    false)
+    error_message = "monitoring.thresholds.queued_tasks must be a whole number from 1 to 100000."
+  }
+
+  validation {
+    condition = alltrue([
+      for f in [try(var.monitoring.thresholds.metadata_db_disk_used, null), try(var.monitoring.thresholds.vm_disk_used, null)] :
+      f == null || try(f > 0 && f <= 1, false)
+    ])
+    error_message = "monitoring.thresholds.metadata_db_disk_used and vm_disk_used must be fractions greater than 0 and at most 1 (0.9 = 90 %)."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(coalesce(var.monitoring.rules, {})) : contains([for r in yamldecode(file("${path.module}/modules/monitoring/alert_rules.yaml")).rules : r.name], k)])
+    error_message = "monitoring.rules keys must be rule names of modules/monitoring/alert_rules.yaml."
+  }
+
+  validation {
+    condition = alltrue([for r in values(coalesce(var.monitoring.rules, {})) : r.duration == null || (can(regex("^(0|[1-9][0-9]*)[sm]$", coalesce(r.duration, "-"))) && try(
+      tonumber(trimsuffix(trimsuffix(r.duration, "s"), "m")) * (endswith(r.duration, "m") ? 60 : 1) <= 86400,
+    false))])
+    error_message = "monitoring.rules[*].duration must be a duration in seconds or minutes (e.g. 0s, 90s, 15m), at most 24h."
+  }
+
+  validation {
+    condition     = alltrue([for r in values(coalesce(var.monitoring.rules, {})) : r.severity == null || contains(["critical", "error", "warning"], coalesce(r.severity, "-"))])
+    error_message = "monitoring.rules[*].severity must be critical, error or warning."
+  }
+}

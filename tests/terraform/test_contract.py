@@ -136,7 +136,7 @@ def test_inventory_reads_only_keys_of_the_ansible_object() -> None:
     assert used <= keys, f"modules/cloudbuild reads keys the ansible output lacks: {sorted(used - keys)}"
     assert "jsonencode(var.ansible)" in cloudbuild, "_TF_OUTPUTS must be the whole ansible object"
     outputs = set(re.findall(r'^output\s+"([^"]+)"', (TF / "outputs.tf").read_text(), re.M))
-    assert outputs == {"ansible", "deploy"}, outputs
+    assert outputs == {"ansible", "deploy", "monitoring"}, outputs
 
 
 def test_inventory_sets_what_the_roles_need() -> None:
