@@ -1,6 +1,6 @@
 # ha: standard, plus a regional (high-availability) Cloud SQL instance with a standby in another zone,
 # a third worker VM (3 x 2 x 8 = 48 task slots) and deletion protection on the VMs.
-# Cost: docs/gcp.md, "What it costs".
+# Cost: docs/gcp.md, "Profiles and what they cost".
 project_id = "my-gcp-project"
 
 worker_count             = 3
@@ -11,3 +11,9 @@ vm_deletion_protection   = true
 
 database_tier              = "db-custom-2-7680"
 database_availability_type = "REGIONAL"
+
+# Alerts e-mail the on-call list (replace the address); everything else about monitoring keeps its defaults.
+# Alerts and dashboard: docs/gcp.md, "Monitoring and alerts".
+monitoring = {
+  email_addresses = ["airflow-oncall@example.com"]
+}

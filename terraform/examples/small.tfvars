@@ -1,6 +1,8 @@
 # small: one all-in-one VM (worker_count = 0: the main VM also runs the Celery workers) and a shared-core,
 # zonal Cloud SQL instance. 3 worker instances x airflow_worker_concurrency 8 = 24 task slots (Composer 3
-# Small is sized for 18). No Cloud SQL SLA on shared-core tiers. Cost: docs/gcp.md, "What it costs".
+# Small is sized for 18). No Cloud SQL SLA on shared-core tiers.
+# Cost: docs/gcp.md, "Profiles and what they cost". Alerts and dashboard: the defaults (docs/gcp.md, "Monitoring and
+# alerts"); add monitoring = { email_addresses = [...] } to be notified.
 #   cp examples/small.tfvars terraform.tfvars   # then set project_id
 project_id = "my-gcp-project"
 

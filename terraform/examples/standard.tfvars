@@ -1,5 +1,5 @@
 # standard: a main VM and two worker VMs, 2 worker instances each (2 x 2 x 8 = 32 task slots), dedicated-core
-# zonal Cloud SQL. Cost: docs/gcp.md, "What it costs".
+# zonal Cloud SQL. Cost: docs/gcp.md, "Profiles and what they cost".
 project_id = "my-gcp-project"
 
 worker_count             = 2

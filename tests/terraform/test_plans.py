@@ -37,6 +37,7 @@ EXAMPLES = ROOT / "terraform" / "examples"
 PROJECT = "acme-data-prod"
 SPECS_FILE = ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml"
 AIRFLOW_BASE = ROOT / "ansible" / "roles" / "airflow_base" / "defaults" / "main.yml"
+ALERT_RULES = ROOT / "terraform" / "modules" / "monitoring" / "alert_rules.yaml"
 
 # One more plan: the standard profile with the Cloud Build redeploy trigger.
 DEPLOY_TRIGGER = '{github_owner="acme", github_repo="airflow-dags", repo_url="git@github.com:acme/airflow-dags.git"}'
@@ -147,6 +148,16 @@ def spec_names() -> list[str]:
     return re.findall(r"^\s*-\s*\{name:\s*(\w+)", SPECS_FILE.read_text(), re.M)
 
 
+def rule_names() -> list[str]:
+    return re.findall(r"^  - name: (\w+)\s*$", ALERT_RULES.read_text(), re.M)
+
+
+def profile_emails(path: pathlib.Path) -> list[str]:
+    """monitoring.email_addresses of a profile (one line, as the profiles write it)."""
+    m = re.search(r"^\s*email_addresses\s*=\s*\[([^\]]*)\]", path.read_text(), re.M)
+    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+
+
 def base_value(key: str) -> int:
     return int(re.search(rf"^{key}:\s*(\d+)\s*$", AIRFLOW_BASE.read_text(), re.M).group(1))
 
@@ -159,7 +170,7 @@ def after(rc: dict) -> dict:
     return rc["change"]["after"] or {}
 
 
-def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool) -> list[str]:
+def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emails: list[str]) -> list[str]:
     """Assertions on one plan; returns a one-line summary."""
     changes = [rc for rc in data["resource_changes"] if rc["mode"] == "managed"]
     assert all(rc["change"]["actions"] == ["create"] for rc in changes), f"{name}: a fresh plan only creates"
@@ -180,6 +191,9 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool) -> l
         "google_storage_bucket": 1,
         "google_project_iam_member": 2 + (2 if deploy else 0),
         "google_secret_manager_secret_iam_member": (n_secrets + 1) if deploy else 0,
+        "google_monitoring_alert_policy": len(rule_names()),
+        "google_monitoring_dashboard": 1,
+        "google_monitoring_notification_channel": len(emails),
     }
     wrong = {t: (by_type.get(t, 0), n) for t, n in expected.items() if by_type.get(t, 0) != n}
     assert not wrong, f"{name}: resource counts (planned, expected): {wrong}"
@@ -230,12 +244,40 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool) -> l
     if deploy:
         assert build_secrets == sorted(f"airflow-{n.replace('_', '-')}" for n in spec_names()), f"{name}: build reads {build_secrets}"
 
+    # Monitoring: one PromQL alert policy per rule, on this cluster's VMs and Cloud SQL instance only, with the
+    # thresholds substituted; the profile's e-mail channels notified by every policy; a PromQL dashboard.
+    vm_regex = "|".join(["airflow-main"] + [f"airflow-worker-{i}" for i in range(1, workers + 1)])
+    policies = {after(rc)["conditions"][0]["condition_prometheus_query_language"][0]["alert_rule"]: rc for rc in of("google_monitoring_alert_policy")}
+    assert sorted(policies) == sorted(rule_names()), f"{name}: policies {sorted(policies)}"
+    for rule, rc in policies.items():
+        cond = after(rc)["conditions"][0]["condition_prometheus_query_language"][0]
+        query = cond["query"]
+        assert "${" not in query and "%{" not in query, f"{name}: {rule}: unsubstituted placeholder in {query}"
+        assert f'=~"{vm_regex}"' in query or f'database_id="{PROJECT}:airflow-pg"' in query, f"{name}: {rule} selects {query}"
+        assert re.fullmatch(r"[0-9]+s", cond["duration"]) and cond["evaluation_interval"] == "60s", f"{name}: {rule} timing"
+        assert after(rc)["documentation"][0]["mime_type"] == "text/markdown" and after(rc)["documentation"][0]["content"]
+        if emails:
+            assert rc["change"]["after_unknown"]["notification_channels"], f"{name}: {rule} notifies no created channel"
+        else:
+            assert after(rc)["notification_channels"] == [], f"{name}: {rule} notifies {after(rc)['notification_channels']}"
+    assert sorted(after(rc)["labels"]["email_address"] for rc in of("google_monitoring_notification_channel")) == sorted(emails)
+    thresholds = {rule: float(after(rc)["conditions"][0]["condition_prometheus_query_language"][0]["query"].rsplit(">", 1)[1])
+                  for rule, rc in policies.items() if rule in ("queued_tasks_piling_up", "metadata_db_disk_near_full", "vm_disk_near_full")}
+    assert thresholds == {"queued_tasks_piling_up": 50, "metadata_db_disk_near_full": 0.85, "vm_disk_near_full": 0.9}, f"{name}: {thresholds}"
+    (dash,) = of("google_monitoring_dashboard")
+    tiles = json.loads(after(dash)["dashboard_json"])["mosaicLayout"]["tiles"]
+    queries = [d["timeSeriesQuery"] for t in tiles for d in t["widget"]["xyChart"]["dataSets"]]
+    assert len(tiles) == 12 and all(list(q) == ["prometheusQuery"] for q in queries), f"{name}: dashboard charts"
+    monitoring = data["output_changes"]["monitoring"]["after"]
+    assert sorted(monitoring["alert_policies"]) == sorted(rule_names()), f"{name}: monitoring output"
+
     # The ansible output object.
     change = data["output_changes"]["ansible"]["after"]
     assert change["worker_vm_names"] == [f"airflow-worker-{i}" for i in range(1, workers + 1)]
     assert change["airflow_worker_instances"] == instances
     assert set(change["secret_ids"]) == set(spec_names())
-    return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs, {instances * 8 * max(workers, 1)} task slots)"]
+    return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs, {instances * 8 * max(workers, 1)} task slots, "
+            f"{len(policies)} alert policies)"]
 
 
 def check_no_secret(name: str, data_text: str, raw_plan: bytes, proto_files: list[pathlib.Path]) -> int:
@@ -278,16 +320,17 @@ def main() -> int:
     run([os.environ["TERRAFORM"], "init", "-input=false", "-no-color"], tf_dir, env)
     os.environ["TF_DATA_DIR"] = env["TF_DATA_DIR"]
 
-    runs = [(p.stem, ["-var-file=" + str(p)], profile_vars(p), False) for p in sorted(EXAMPLES.glob("*.tfvars"))]
+    runs = [(p.stem, ["-var-file=" + str(p)], profile_vars(p), False, profile_emails(p)) for p in sorted(EXAMPLES.glob("*.tfvars"))]
     assert {r[0] for r in runs} == {"small", "standard", "ha"}, f"profiles: {[r[0] for r in runs]}"
     std = EXAMPLES / "standard.tfvars"
-    runs.append(("standard+deploy", [f"-var-file={std}", f"-var=deploy_trigger={DEPLOY_TRIGGER}"], profile_vars(std), True))
+    runs.append(("standard+deploy", [f"-var-file={std}", f"-var=deploy_trigger={DEPLOY_TRIGGER}"], profile_vars(std), True,
+                 profile_emails(std)))
 
     failures, lines, checked = 0, [], 0
-    for name, var_args, tfvars, deploy in runs:
+    for name, var_args, tfvars, deploy, emails in runs:
         try:
             data, raw, proto = plan(tf_dir, name, var_args, args.out)
-            lines += check_plan(name, data, tfvars, deploy)
+            lines += check_plan(name, data, tfvars, deploy, emails)
             checked += check_no_secret(name, json.dumps(data), raw, proto)
             print(f"ok   {lines[-1]}; no generated secret in the plan")
         except AssertionError as exc:
