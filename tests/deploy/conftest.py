@@ -53,7 +53,8 @@ def clone_head(name: str) -> str:
 
 
 def unit_pids(name: str) -> dict:
-    out = vm(name, "bash", "-c", "systemctl list-units --no-legend --plain 'airflow-*' | awk '{print $1}' | "
+    # services only: the maintenance timers (airflow-maintenance-*.timer) have no MainPID
+    out = vm(name, "bash", "-c", "systemctl list-units --type=service --no-legend --plain 'airflow-*' | awk '{print $1}' | "
                                  "while read u; do echo \"$u $(systemctl show -p MainPID --value $u)\"; done")
     return dict(line.split() for line in out.splitlines() if line.strip())
 
