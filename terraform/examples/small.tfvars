@@ -11,6 +11,7 @@ airflow_worker_instances = 3
 main_machine_type        = "e2-standard-4"
 main_disk_size_gb        = 30
 
+# db-g1-small allows 50 DB connections: size the Airflow pools to it (README, "Metadata DB connections").
 database_tier              = "db-g1-small"
 database_availability_type = "ZONAL"
 database_disk_size_gb      = 10

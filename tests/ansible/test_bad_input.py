@@ -293,6 +293,11 @@ BAD_VARIABLES = [
         ({"airflow_api_secret_key": "short"}, "airflow_api_secret_key must"),
         ({"airflow_redis_password": "short"}, "redis_password must be at least 16"),
         ({"airflow_flower_password": "pass,word:123456"}, "airflow_flower_password must"),
+        ({"airflow_db_pool_size": 0}, "airflow_db_pool_size must be 1-100"),
+        ({"airflow_db_max_overflow": -1}, "airflow_db_max_overflow must be 0-100"),
+        ({"airflow_db_pool_recycle": 5}, "airflow_db_pool_recycle must be 60-86400"),
+        ({"airflow_db_keepalives_idle": 600}, "airflow_db_keepalives_idle (600, at least 10)"),
+        ({"airflow_db_keepalives_count": 0}, "airflow_db_keepalives_count (0, at least 1)"),
         # On the main VM Redis's copy (the same value) is checked first.
         ({"airflow_tls_ca_cert_pem": ""}, "airflow_tls_ca_cert_pem"),
         ({"airflow_tls_server_cert_pem": ""}, "airflow_tls_server_cert_pem"),
@@ -308,6 +313,9 @@ BAD_VARIABLES = [
         ({"airflow_dags_redeploy_script": "/nonexistent.sh"}, "airflow_dags_redeploy_script must"),
         ({"airflow_daemons": ["scheduler"]}, "airflow_daemons must include"),
         ({"airflow_daemon_catalog": {}}, "airflow_daemon_catalog has no entry"),
+        ({"airflow_daemon_catalog": {name: {"description": name, "command": name, "db_pools": -1} for name in
+                                     ("webserver", "scheduler", "dag-processor", "triggerer", "flower")}},
+         "and db_pools (how many"),
         ({"airflow_systemd_template_dir": "/nonexistent"}, "airflow_systemd_template_dir must"),
         ({"airflow_systemd_unit_dir": "systemd"}, "airflow_systemd_unit_dir must"),
         ({"postgresql_local_version": 99}, "postgresql_local_version must"),
