@@ -8,9 +8,11 @@ machine, as in Molecule), so a running demo is not disturbed.
    already cached (their one-time build is timed separately);
 2. idempotent re-run of `ansible-playbook site.yml` on the running cluster (must report changed=0);
 3. a DAG of 100 trivial tasks: wall time from trigger to success, and the run's own start->end time
-   (median of FANOUT_RUNS runs);
+   (median of FANOUT_RUNS runs); then one more run while the DB VM counts each component's connections;
 4. what Redis TLS costs: the same DAG after converging with airflow_redis_tls=false (plain Redis), again
-   FANOUT_RUNS runs, on the same cluster.
+   FANOUT_RUNS runs, on the same cluster;
+5. the VMs' venv on disk, and the memory of the main VM's services when idle (systemd's MemoryCurrent);
+6. one more worker VM joining: `site.yml --limit` that VM alone, from a fresh container to converged.
 """
 import argparse
 import collections
@@ -84,6 +86,52 @@ def fanout_runs(api: AirflowApi) -> tuple[list[dict], dict]:
     return runs, runs[len(runs) // 2]
 
 
+def vm_output(name: str, command: str) -> str:
+    return run(["docker", "exec", name, "sh", "-c", command], capture=True).stdout.strip()
+
+
+def venv_megabytes(name: str) -> str:
+    """The Airflow venv on one VM: on disk, and the sum of its files' sizes."""
+    venv = "/opt/airflow/venv"
+    disk = vm_output(name, f"du -sm {venv}").split()[0]
+    apparent = vm_output(name, f"du -sm --apparent-size {venv}").split()[0]
+    return f"{disk} on disk ({apparent} of file contents)"
+
+
+def main_memory(name: str) -> tuple[int, dict]:
+    """MemoryCurrent of each Airflow and Redis unit on the main VM, in MB, and their sum."""
+    units = vm_output(name, "systemctl list-units --type=service --state=running --plain --no-legend "
+                            "'airflow-*' 'redis-server*' | awk '{print $1}'").split()
+    per_unit = {}
+    for unit in units:
+        value = vm_output(name, f"systemctl show -p MemoryCurrent --value {unit}")
+        per_unit[unit.removesuffix(".service")] = round(int(value) / 2**20) if value.isdigit() else 0
+    return sum(per_unit.values()), per_unit
+
+
+def db_connections_during(api: AirflowApi, db_vm: str, database: str) -> dict:
+    """One more fanout run while the DB VM samples pg_stat_activity every second (in one `docker exec`, so the
+    sampling costs a psql per second and no docker call): the peak number of connections per component
+    (application_name, set by the kit's connect arguments) and of all of them together."""
+    query = (f"select coalesce(nullif(application_name, ''), '(unnamed)'), count(*) from pg_stat_activity "
+             f"where datname = '{database}' and backend_type = 'client backend' group by 1")
+    sampler = subprocess.Popen(
+        ["docker", "exec", db_vm, "sh", "-c",
+         f"while :; do runuser -u postgres -- psql -qAtF ' ' -c \"{query}\"; echo --; sleep 1; done"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        fanout(api)
+    finally:
+        sampler.terminate()
+    peak, total = collections.Counter(), 0
+    for sample in sampler.communicate()[0].split("--"):
+        counts = {name: int(n) for name, n in (line.rsplit(" ", 1) for line in sample.split("\n") if line.strip())}
+        total = max(total, sum(counts.values()))
+        for name, n in counts.items():
+            peak[name] = max(peak[name], n)
+    return {"total": total, **dict(sorted(peak.items()))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="leave the benchmark cluster running")
@@ -119,6 +167,13 @@ def main() -> int:
         results["idempotent re-run of site.yml (s)"] = round(took, 1)
         results["changed tasks on re-run"] = recap_changed(out)
 
+        # 5. footprint: the venv, and the main VM's services idle (after a minute with nothing to run)
+        results["VMs' venv (MB)"] = venv_megabytes(bed.group("airflow_workers")[0])
+        time.sleep(60)
+        total, per_unit = main_memory(bed.group("airflow_main")[0])
+        results["main VM's Airflow + Redis services, idle: MemoryCurrent (MB)"] = total
+        results["main VM's services, idle, per unit (MB)"] = per_unit
+
         # 3. 100 trivial tasks (Redis over TLS, the default)
         api.enable("bench_fanout_100")
         runs, median = fanout_runs(api)
@@ -127,6 +182,9 @@ def main() -> int:
         results["100 trivial tasks: first task start to last task end (s)"] = round(median["span"], 1)
         results["100 trivial tasks: per host"] = median["per_host"]
         tls_states = {r["state"] for r in runs}
+        connections = db_connections_during(api, bed.group("airflow_db_local")[0], "airflow")
+        results["metadata DB connections at peak during a 100-task run: all"] = connections.pop("total")
+        results["metadata DB connections at peak, per component"] = connections
 
         # 4. the same with plain Redis: what TLS between the VMs and Redis costs
         playbook(inventory, env, *dag_vars, "-e", "airflow_redis_tls=false")
@@ -137,8 +195,20 @@ def main() -> int:
         results["100 trivial tasks, Redis without TLS: every run (s)"] = ", ".join(f"{r['wall']:.1f}" for r in plain_runs)
         state = "success" if tls_states | {r["state"] for r in plain_runs} == {"success"} else "failed"
         results["100 trivial tasks: state of every run"] = state
+
+        # 6. one more worker VM joins the running cluster (back on TLS Redis, the default, first)
+        playbook(inventory, env, *dag_vars)
+        joining = bed.group("airflow_workers")[-1].rsplit("worker", 1)[0] + "worker3"
+        joined = bed.with_host("airflow_workers", joining)
+        joined_inventory = str(joined.write(Path(tmp) / "inventory-joined"))
+        start = time.monotonic()
+        testbed.up(joined, image, wheels)
+        took, out = playbook(joined_inventory, env, *dag_vars, "--limit", joining)
+        results["one more worker VM joined: container start + site.yml --limit that VM (s)"] = \
+            round(time.monotonic() - start, 1)
+        results["one more worker VM joined: site.yml alone (s)"] = round(took, 1)
         if not args.keep:
-            testbed.down(bed)
+            testbed.down(joined)
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     server = run(["docker", "version", "-f", "{{.Server.Version}}"], capture=True).stdout.strip()
