@@ -52,12 +52,17 @@ def not_probed_in_time(readings: dict[str, list[int]]) -> dict[str, list[int]]:
 
 
 def test_every_connection_is_named_after_its_component():
-    names = [name for name, _ in airflow_sessions()]
+    # A few samples: a pool may hold no connection at one instant (after a restart, between checkouts).
+    names = []
+    for _ in range(5):
+        names += [name for name, _ in airflow_sessions()]
+        time.sleep(1)
     assert names, "no Airflow session in pg_stat_activity"
-    unnamed = [name for name in names if not name.startswith("airflow-")]
+    unnamed = sorted({name for name in names if not name.startswith("airflow-")})
     assert not unnamed, f"sessions without the kit's application_name: {unnamed}"
-    # The main VM's daemons all hold connections: a daemon missing here opened none through the kit's args.
-    assert {"airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"} <= set(names), names
+    # The scheduler keeps its connection (it heartbeats every few seconds): if its name is missing, the kit's
+    # connect arguments were not used.
+    assert "airflow-scheduler" in names, sorted(set(names))
 
 
 def test_only_the_main_vm_connects():
