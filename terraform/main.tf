@@ -38,6 +38,7 @@ module "iam" {
   project_id     = var.project_id
   cluster_name   = var.cluster_name
   deploy_account = var.deploy_trigger != null
+  edge_account   = var.edge_worker_count > 0
 
   depends_on = [google_project_service.this]
 }
@@ -50,6 +51,7 @@ module "network" {
   cluster_name                    = var.cluster_name
   subnet_cidr                     = var.subnet_cidr
   sql_private_range_prefix_length = var.sql_private_range_prefix_length
+  edge_workers                    = var.edge_worker_count > 0
   ports = {
     api              = local.airflow.airflow_api_port
     redis            = local.airflow.airflow_redis_port
@@ -71,7 +73,9 @@ module "storage" {
   noncurrent_retention_days = var.log_noncurrent_retention_days
   force_destroy             = var.log_bucket_force_destroy
   writer_member             = module.iam.vm_service_account_member
-  labels                    = local.labels
+  # The keys must be known at plan time; the account's email is not (before it exists).
+  extra_writers = var.edge_worker_count > 0 ? { edge = module.iam.edge_service_account.member } : {}
+  labels        = local.labels
 
   depends_on = [google_project_service.this]
 }
@@ -166,6 +170,13 @@ module "vms" {
   deletion_protection   = var.vm_deletion_protection
   labels                = local.labels
 
+  # Edge workers: their own account (null without them), tag and size.
+  edge_count                 = var.edge_worker_count
+  edge_service_account_email = try(module.iam.edge_service_account.email, null)
+  edge_tags                  = module.network.edge_tags
+  edge_machine_type          = var.edge_machine_type
+  edge_disk_size_gb          = var.edge_disk_size_gb
+
   # Package mirrors are reachable only once Cloud NAT exists.
   depends_on = [module.network]
 }
@@ -177,7 +188,7 @@ module "monitoring" {
 
   project_id        = var.project_id
   cluster_name      = var.cluster_name
-  vm_names          = concat([module.vms.main_instance_name], module.vms.worker_instance_names)
+  vm_names          = concat([module.vms.main_instance_name], module.vms.worker_instance_names, module.vms.edge_instance_names)
   sql_instance_name = "${var.cluster_name}-pg" # modules/sql names the instance so; it has no output for it
   labels            = local.labels
 
@@ -212,4 +223,14 @@ locals {
     # Secret Manager id per secret name of ansible/roles/cluster_secrets/vars/main.yml.
     secret_ids = module.secrets.secret_ids
   }
+
+  # Keys present only when their feature is on, so a cluster without it hands Ansible (and the deploy
+  # trigger's _TF_OUTPUTS substitution) exactly the object it had before the feature existed. The GCP
+  # inventory reads a missing key as empty.
+  ansible_optional = {
+    # The Edge worker VMs (group airflow_edge_workers).
+    edge_vm_names = var.edge_worker_count > 0 ? module.vms.edge_instance_names : null
+  }
+
+  ansible_output = merge(local.ansible, { for k, v in local.ansible_optional : k => v if v != null })
 }

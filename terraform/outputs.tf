@@ -3,7 +3,7 @@
 # Build redeploys as the _TF_OUTPUTS substitution (cloudbuild.tf). No secret value: secret ids only.
 output "ansible" {
   description = "The cluster as the Ansible GCP inventory reads it."
-  value       = local.ansible
+  value       = local.ansible_output
 }
 
 output "deploy" {

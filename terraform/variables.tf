@@ -118,6 +118,42 @@ variable "worker_disk_size_gb" {
   }
 }
 
+# ---------------------------------------------------------------------------------------
+# Edge workers (apache-airflow-providers-edge3; docs/gcp.md "Edge workers")
+# ---------------------------------------------------------------------------------------
+variable "edge_worker_count" {
+  description = "Number of Airflow Edge worker VMs (<cluster_name>-edge-1..N, Ansible group airflow_edge_workers). Each runs `airflow edge worker` and pulls its tasks from the main VM's API server over HTTPS on the API port; it holds no Redis, database or Secret Manager access, and runs as its own service account <cluster_name>-edge-sa. 0: none (and no edge service account or firewall rule)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.edge_worker_count >= 0 && var.edge_worker_count <= 10 && floor(var.edge_worker_count) == var.edge_worker_count
+    error_message = "edge_worker_count must be a whole number from 0 to 10."
+  }
+}
+
+variable "edge_machine_type" {
+  description = "Machine type of each Edge worker VM."
+  type        = string
+  default     = "e2-standard-4"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,5}-[a-z0-9]+(-[a-z0-9]+)*$", var.edge_machine_type))
+    error_message = "edge_machine_type must be a Compute Engine machine type such as e2-standard-4 or n2-custom-4-16384."
+  }
+}
+
+variable "edge_disk_size_gb" {
+  description = "Boot disk size of each Edge worker VM in GB."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.edge_disk_size_gb >= 20 && var.edge_disk_size_gb <= 2000
+    error_message = "edge_disk_size_gb must be between 20 and 2000."
+  }
+}
+
 variable "boot_disk_type" {
   description = "Boot disk type of all VMs."
   type        = string

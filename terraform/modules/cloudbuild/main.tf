@@ -3,15 +3,19 @@
 # compute.viewer, in ../iam/deploy.tf, where all project-level grants live); here, the rest of the least it needs:
 #   each VM:  iap.tunnelResourceAccessor (IAP TCP forwarding to port 22), compute.osAdminLogin (OS Login
 #             with sudo: the redeploy runs as root)
-#   VM account: iam.serviceAccountUser (required to log in to VMs that run as a service account)
+#   VM account (and the Edge worker account, with edge VMs): iam.serviceAccountUser (required to log in
+#             to VMs that run as a service account)
 #   cluster secrets: secretAccessor, per secret (site.yml renders airflow.cfg on config changes)
 # The VMs pull the repository with a read-only deploy key kept in Secret Manager; only the VM account reads it.
 locals {
-  build_member   = var.build_service_account.member
-  project_id     = var.ansible.project_id
-  cluster_name   = var.ansible.cluster_name
-  zone           = var.ansible.zone
-  instance_names = concat([var.ansible.main_vm_name], var.ansible.worker_vm_names)
+  build_member = var.build_service_account.member
+  project_id   = var.ansible.project_id
+  cluster_name = var.ansible.cluster_name
+  zone         = var.ansible.zone
+  # site.yml's first play targets every host of the inventory, the Edge workers too (a key of the ansible
+  # object only when the cluster has them).
+  edge_vm_names  = try(var.ansible.edge_vm_names, [])
+  instance_names = concat([var.ansible.main_vm_name], var.ansible.worker_vm_names, local.edge_vm_names)
 }
 
 resource "google_iap_tunnel_instance_iam_member" "build" {
@@ -36,6 +40,14 @@ resource "google_compute_instance_iam_member" "build" {
 
 resource "google_service_account_iam_member" "build_acts_as_vm" {
   service_account_id = "projects/${local.project_id}/serviceAccounts/${var.vm_service_account_email}"
+  role               = "roles/iam.serviceAccountUser"
+  member             = local.build_member
+}
+
+resource "google_service_account_iam_member" "build_acts_as_edge" {
+  count = length(local.edge_vm_names) > 0 ? 1 : 0
+
+  service_account_id = "projects/${local.project_id}/serviceAccounts/${var.edge_service_account_email}"
   role               = "roles/iam.serviceAccountUser"
   member             = local.build_member
 }

@@ -50,6 +50,17 @@ variable "vm_service_account_email" {
   type        = string
 }
 
+variable "edge_service_account_email" {
+  description = "Service account of the Edge worker VMs (null without them): the build acts as it to log in to them. It reads no secret, not even the deploy key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = length(try(var.ansible.edge_vm_names, [])) == 0 || var.edge_service_account_email != null
+    error_message = "edge_service_account_email is required when the ansible object lists edge_vm_names."
+  }
+}
+
 variable "build_service_account" {
   description = "The account builds run as (email, id, member), from ../iam (deploy_account = true)."
   type = object({

@@ -4,6 +4,7 @@ locals {
 
   main_tag   = "${var.cluster_name}-main"
   worker_tag = "${var.cluster_name}-worker"
+  edge_tag   = "${var.cluster_name}-edge"
 }
 
 resource "google_compute_network" "this" {
@@ -77,40 +78,99 @@ resource "google_service_networking_connection" "sql" {
 
 # --- firewall ---------------------------------------------------------------------------
 # Ingress is denied by default in a custom VPC; each rule opens one flow. Rules are data: add one here.
+# Unset fields take the defaults of local.firewall_defaults (an ingress allow of TCP ports at priority 1000).
+# A rule with enabled = false is not created: the Edge worker rules exist only with edge_workers, so a
+# cluster without them plans exactly the rules it had before they existed.
 locals {
   log_ports = (var.ports.worker_log_first == var.ports.worker_log_last
     ? tostring(var.ports.worker_log_first)
   : "${var.ports.worker_log_first}-${var.ports.worker_log_last}")
 
-  firewall_rules = {
+  # Where an Edge worker VM may not send anything but the API port: the cluster subnet (the other VMs)
+  # and the private service access range (Cloud SQL is reachable from the whole VPC through the peering,
+  # whatever the VMs' ingress rules say). Package mirrors (Cloud NAT), Google APIs (Private Google Access)
+  # and the metadata server are outside both ranges.
+  edge_internal_ranges = [
+    var.subnet_cidr,
+    "${google_compute_global_address.sql_private_range.address}/${var.sql_private_range_prefix_length}",
+  ]
+
+  firewall_defaults = {
+    enabled            = true
+    direction          = "INGRESS"
+    action             = "allow"
+    priority           = 1000
+    source_ranges      = null
+    source_tags        = null
+    destination_ranges = null
+    target_tags        = null
+    protocol           = "tcp"
+    ports              = null
+  }
+
+  firewall_rules_all = {
     "allow-iap-ssh" = {
       description   = "SSH through IAP TCP forwarding to every cluster VM."
       source_ranges = [local.iap_range]
-      source_tags   = null
-      target_tags   = [local.main_tag, local.worker_tag]
-      ports         = ["22"]
+      # The edge tag only when edge VMs can exist: the rule of a cluster without them stays as it was.
+      target_tags = concat([local.main_tag, local.worker_tag], var.edge_workers ? [local.edge_tag] : [])
+      ports       = ["22"]
     }
     "allow-iap-ui" = {
       description   = "Airflow UI/API and Flower on the main VM through IAP TCP forwarding."
       source_ranges = [local.iap_range]
-      source_tags   = null
       target_tags   = [local.main_tag]
       ports         = [tostring(var.ports.api), tostring(var.ports.flower)]
     }
     "allow-workers-to-main" = {
-      description   = "Workers reach Redis (broker) and the execution API on the main VM."
-      source_ranges = null
-      source_tags   = [local.worker_tag]
-      target_tags   = [local.main_tag]
-      ports         = [tostring(var.ports.redis), tostring(var.ports.api)]
+      description = "Workers reach Redis (broker) and the execution API on the main VM."
+      source_tags = [local.worker_tag]
+      target_tags = [local.main_tag]
+      ports       = [tostring(var.ports.redis), tostring(var.ports.api)]
     }
     "allow-main-to-worker-logs" = {
-      description   = "The API server on the main VM fetches live task logs from the worker log servers."
-      source_ranges = null
-      source_tags   = [local.main_tag]
-      target_tags   = [local.worker_tag]
-      ports         = [local.log_ports]
+      description = "The API server on the main VM fetches live task logs from the worker log servers."
+      source_tags = [local.main_tag]
+      target_tags = [local.worker_tag]
+      ports       = [local.log_ports]
     }
+    # Edge workers pull their tasks from the API server (edge3's worker API and the execution API, both on
+    # the API port, HTTPS) and push their task logs to it: they need neither Redis nor a log server of
+    # their own, so nothing reaches them but IAP SSH (above).
+    "allow-edge-to-main" = {
+      enabled     = var.edge_workers
+      description = "Edge workers reach the API server on the main VM (edge worker API, execution API, log push)."
+      source_tags = [local.edge_tag]
+      target_tags = [local.main_tag]
+      ports       = [tostring(var.ports.api)]
+    }
+    # Egress: an edge VM sends nothing into the VPC but the API port. The allow outranks the deny
+    # (lower number); egress rules select destinations by range only, so the allow names the subnet and
+    # the main VM's ingress rules narrow it to the main VM. Without these two rules the implied
+    # allow-all egress would let an edge VM open connections to Cloud SQL's private IP.
+    "allow-edge-egress-api" = {
+      enabled            = var.edge_workers
+      description        = "Edge workers may send to the API port inside the subnet (the main VM admits them there)."
+      direction          = "EGRESS"
+      priority           = 900
+      destination_ranges = [var.subnet_cidr]
+      target_tags        = [local.edge_tag]
+      ports              = [tostring(var.ports.api)]
+    }
+    "deny-edge-egress-internal" = {
+      enabled            = var.edge_workers
+      description        = "Edge workers send nothing else to the subnet or to Cloud SQL's private service access range."
+      direction          = "EGRESS"
+      action             = "deny"
+      destination_ranges = local.edge_internal_ranges
+      target_tags        = [local.edge_tag]
+      protocol           = "all"
+    }
+  }
+
+  firewall_rules = {
+    for name, rule in { for n, r in local.firewall_rules_all : n => merge(local.firewall_defaults, r) } : name => rule
+    if rule.enabled
   }
 }
 
@@ -121,16 +181,28 @@ resource "google_compute_firewall" "this" {
   name        = "${var.cluster_name}-${each.key}"
   network     = google_compute_network.this.id
   description = each.value.description
-  direction   = "INGRESS"
-  priority    = 1000
+  direction   = each.value.direction
+  priority    = each.value.priority
 
-  source_ranges = each.value.source_ranges
-  source_tags   = each.value.source_tags
-  target_tags   = each.value.target_tags
+  source_ranges      = each.value.source_ranges
+  source_tags        = each.value.source_tags
+  destination_ranges = each.value.destination_ranges
+  target_tags        = each.value.target_tags
 
-  allow {
-    protocol = "tcp"
-    ports    = each.value.ports
+  dynamic "allow" {
+    for_each = each.value.action == "allow" ? [each.value] : []
+    content {
+      protocol = allow.value.protocol
+      ports    = allow.value.ports
+    }
+  }
+
+  dynamic "deny" {
+    for_each = each.value.action == "deny" ? [each.value] : []
+    content {
+      protocol = deny.value.protocol
+      ports    = deny.value.ports
+    }
   }
 
   log_config {

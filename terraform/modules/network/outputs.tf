@@ -23,3 +23,13 @@ output "worker_tags" {
   description = "Network tags for worker VMs."
   value       = [local.worker_tag]
 }
+
+output "edge_tags" {
+  description = "Network tags for Edge worker VMs."
+  value       = [local.edge_tag]
+}
+
+output "firewall_rule_names" {
+  description = "Keys of the firewall rules created (each rule is named <cluster_name>-<key>)."
+  value       = keys(google_compute_firewall.this)
+}

@@ -38,3 +38,9 @@ variable "ports" {
     error_message = "ports.worker_log_first must not be above ports.worker_log_last."
   }
 }
+
+variable "edge_workers" {
+  description = "The cluster has Airflow Edge worker VMs (tag <cluster_name>-edge): adds them to the IAP SSH rule, lets them reach the API port of the main VM, and denies them every other destination inside the VPC."
+  type        = bool
+  default     = false
+}

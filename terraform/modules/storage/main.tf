@@ -43,3 +43,15 @@ resource "google_storage_bucket_iam_member" "writer" {
   role   = "roles/storage.objectAdmin"
   member = var.writer_member
 }
+
+# Other accounts that write task logs, each on this bucket only: the Edge workers' account (key "edge").
+# Edge workers upload their task logs themselves: with remote logging configured, the edge worker process
+# writes each finished task's log to the bucket (the API server then serves it from there), so their account
+# needs the same object create/get/delete as the VM account, and nothing else of the cluster.
+resource "google_storage_bucket_iam_member" "extra_writer" {
+  for_each = var.extra_writers
+
+  bucket = google_storage_bucket.logs.name
+  role   = "roles/storage.objectAdmin"
+  member = each.value
+}

@@ -34,6 +34,12 @@ variable "writer_member" {
   type        = string
 }
 
+variable "extra_writers" {
+  description = "Other IAM members that write and read task logs, by a key known at plan time: edge = the Edge worker VMs' own account. Empty: the VM account only."
+  type        = map(string)
+  default     = {}
+}
+
 variable "labels" {
   description = "Bucket labels."
   type        = map(string)

@@ -9,20 +9,34 @@ locals {
   instances = merge(
     {
       "${var.cluster_name}-main" = {
-        role         = "main"
-        labels       = { "airflow-role" = "main" }
-        machine_type = var.main_machine_type
-        disk_size_gb = var.main_disk_size_gb
-        tags         = var.main_tags
+        role            = "main"
+        labels          = { "airflow-role" = "main" }
+        machine_type    = var.main_machine_type
+        disk_size_gb    = var.main_disk_size_gb
+        tags            = var.main_tags
+        service_account = var.service_account_email
       }
     },
     {
       for i in range(1, var.worker_count + 1) : "${var.cluster_name}-worker-${i}" => {
-        role         = "worker"
-        labels       = { "airflow-role" = "worker" }
-        machine_type = var.worker_machine_type
-        disk_size_gb = var.worker_disk_size_gb
-        tags         = var.worker_tags
+        role            = "worker"
+        labels          = { "airflow-role" = "worker" }
+        machine_type    = var.worker_machine_type
+        disk_size_gb    = var.worker_disk_size_gb
+        tags            = var.worker_tags
+        service_account = var.service_account_email
+      }
+    },
+    # Edge workers run as their own account: it reads no secret and writes only logs, metrics and the
+    # task-log bucket, while the main and worker VMs' account serves the roles that hold the secrets.
+    {
+      for i in range(1, var.edge_count + 1) : "${var.cluster_name}-edge-${i}" => {
+        role            = "edge"
+        labels          = { "airflow-role" = "edge" }
+        machine_type    = var.edge_machine_type
+        disk_size_gb    = var.edge_disk_size_gb
+        tags            = var.edge_tags
+        service_account = var.edge_service_account_email
       }
     },
   )
@@ -59,7 +73,7 @@ resource "google_compute_instance" "this" {
   }
 
   service_account {
-    email = var.service_account_email
+    email = each.value.service_account
     # Access is governed by the account's IAM grants, not by legacy scopes.
     scopes = ["cloud-platform"]
   }

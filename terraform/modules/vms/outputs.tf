@@ -7,3 +7,8 @@ output "worker_instance_names" {
   description = "Names of the worker VMs, in order (empty with worker_count = 0)."
   value       = [for i in range(1, var.worker_count + 1) : google_compute_instance.this["${var.cluster_name}-worker-${i}"].name]
 }
+
+output "edge_instance_names" {
+  description = "Names of the Edge worker VMs, in order (empty with edge_count = 0)."
+  value       = [for i in range(1, var.edge_count + 1) : google_compute_instance.this["${var.cluster_name}-edge-${i}"].name]
+}

@@ -9,7 +9,7 @@ variable "zone" {
 }
 
 variable "cluster_name" {
-  description = "Cluster name; VMs are <cluster_name>-main and <cluster_name>-worker-1..N."
+  description = "Cluster name; VMs are <cluster_name>-main, <cluster_name>-worker-1..N and <cluster_name>-edge-1..N."
   type        = string
 }
 
@@ -61,6 +61,41 @@ variable "worker_disk_size_gb" {
 variable "boot_disk_type" {
   description = "Boot disk type."
   type        = string
+}
+
+variable "edge_count" {
+  description = "Number of Airflow Edge worker VMs (<cluster_name>-edge-1..N); 0: none."
+  type        = number
+  default     = 0
+}
+
+variable "edge_machine_type" {
+  description = "Machine type of Edge worker VMs."
+  type        = string
+  default     = "e2-standard-4"
+}
+
+variable "edge_disk_size_gb" {
+  description = "Boot disk size of Edge worker VMs."
+  type        = number
+  default     = 50
+}
+
+variable "edge_tags" {
+  description = "Network tags of Edge worker VMs."
+  type        = list(string)
+  default     = []
+}
+
+variable "edge_service_account_email" {
+  description = "Service account the Edge worker VMs run as (not the main and worker VMs' account); required with edge_count > 0."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.edge_count == 0 || var.edge_service_account_email != null
+    error_message = "edge_service_account_email is required when edge_count > 0: Edge workers never run as the main and worker VMs' account."
+  }
 }
 
 variable "image" {
