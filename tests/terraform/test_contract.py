@@ -25,17 +25,37 @@ def strip_comments(text: str) -> str:
     return "\n".join(re.sub(r"(^|\s)(#|//).*$", "", line) for line in text.splitlines())
 
 
-def ansible_object_keys() -> set[str]:
-    """Keys of local.ansible in terraform/main.tf (the ansible output object)."""
+def local_object_keys(name: str) -> set[str]:
+    """Keys of the object local.<name> in terraform/main.tf."""
     code = strip_comments((TF / "main.tf").read_text())
-    block = code[code.index("ansible = {"):]
+    block = code[code.index(f"\n  {name} = {{"):]
     block = block[:block.index("\n  }\n")]
     return set(re.findall(r"^    (\w+)\s*=", block, re.M))
 
 
+def ansible_object_keys() -> set[str]:
+    """Keys of local.ansible in terraform/main.tf (the ansible output object: always present)."""
+    return local_object_keys("ansible")
+
+
+def ansible_optional_keys() -> set[str]:
+    """Keys of local.ansible_optional: in the ansible output object only when their feature is on."""
+    return local_object_keys("ansible_optional")
+
+
 def script_reads() -> set[str]:
-    """The keys terraform_outputs.py reads from the object: tf["..."]."""
+    """The keys terraform_outputs.py requires from the object: tf["..."]."""
     return set(re.findall(r'tf\["(\w+)"\]', INVENTORY_SCRIPT.read_text()))
+
+
+def script_optional_reads() -> set[str]:
+    """The keys terraform_outputs.py reads when present: tf.get("...")."""
+    return set(re.findall(r'tf\.get\("(\w+)"', INVENTORY_SCRIPT.read_text()))
+
+
+def resource_blocks(code: str, rtype: str) -> list[str]:
+    """Bodies of every resource of type rtype in code (blocks close with a "}" in column 0)."""
+    return [m.group(0) for m in re.finditer(rf'^resource\s+"{rtype}"\s+"\w+"\s*\{{.*?^\}}', code, re.M | re.S)]
 
 
 def script_sets() -> set[str]:
@@ -131,9 +151,17 @@ def test_inventory_reads_only_keys_of_the_ansible_object() -> None:
     keys = ansible_object_keys()
     reads = script_reads()
     assert reads and reads <= keys, f"the inventory reads keys the ansible output lacks: {sorted(reads - keys)}"
+    # An optional key may be missing (a cluster without its feature, or a _TF_OUTPUTS from before it existed):
+    # the inventory reads each with tf.get(), never tf["..."], and the two sets of keys never overlap.
+    optional = ansible_optional_keys()
+    assert "edge_vm_names" in optional and not (optional & keys), (optional, keys)
+    assert script_optional_reads() == optional, f"read with tf.get(): {sorted(script_optional_reads())}, optional: {sorted(optional)}"
+    assert not (reads & optional), f"the inventory requires optional keys: {sorted(reads & optional)}"
     cloudbuild = strip_comments((TF / "modules" / "cloudbuild" / "main.tf").read_text())
-    used = set(re.findall(r"var\.ansible\.(\w+)", cloudbuild))
+    used = set(re.findall(r"(?<!try\()var\.ansible\.(\w+)", cloudbuild))
     assert used <= keys, f"modules/cloudbuild reads keys the ansible output lacks: {sorted(used - keys)}"
+    tried = set(re.findall(r"try\(var\.ansible\.(\w+)", cloudbuild))
+    assert tried <= optional, f"modules/cloudbuild reads optional keys the ansible output lacks: {sorted(tried - optional)}"
     assert "jsonencode(var.ansible)" in cloudbuild, "_TF_OUTPUTS must be the whole ansible object"
     outputs = set(re.findall(r'^output\s+"([^"]+)"', (TF / "outputs.tf").read_text(), re.M))
     assert outputs == {"ansible", "deploy", "monitoring"}, outputs
@@ -177,3 +205,19 @@ def test_no_secret_material_in_git() -> None:
     assert not [f for f in tracked if f.endswith((".tfstate", ".tfvars")) and "/examples/" not in f]
     for path in [*tf_files(), *INV.rglob("*.yml")]:
         assert not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", path.read_text()), path
+
+
+def test_edge_workers_read_no_secret() -> None:
+    """The Edge worker account has no grant on any secret: no secret IAM resource names it."""
+    assert (TF / "modules" / "iam" / "edge.tf").is_file()
+    for path in tf_files():
+        code = strip_comments(path.read_text())
+        for block in resource_blocks(code, r"google_secret_manager_secret_iam_\w+"):
+            assert "edge" not in block, f"{path}: a secret grant to the Edge workers:\n{block}"
+
+
+def test_edge_workers_are_their_own_group() -> None:
+    """The inventory puts edge_vm_names in airflow_edge_workers, which is neither airflow_main nor airflow_workers."""
+    text = INVENTORY_SCRIPT.read_text()
+    assert '"airflow_edge_workers": {"hosts": edges}' in text
+    assert re.search(r'"children": \[[^\]]*"airflow_edge_workers"', text), "airflow_gcp's children include the edge group"

@@ -2,7 +2,7 @@
 
 Runs `ansible-inventory --list` on the real inventory directory twice: with $AGK_TF_OUTPUTS (Cloud Build)
 and with a stand-in terraform ($AGK_TERRAFORM_BIN) that counts its calls, for a multi-VM and an all-in-one
-(worker_count = 0) cluster. Needs the Python that has Ansible (scripts/terraform-checks.sh picks the control
+(worker_count = 0) cluster, with and without Edge workers. Needs the Python that has Ansible (scripts/terraform-checks.sh picks the control
 venv); runs standalone or under pytest.
 """
 
@@ -21,12 +21,14 @@ INVENTORY = ROOT / "ansible" / "inventories" / "gcp"
 SPECS = ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml"
 
 
-def fake_output(workers: int) -> dict:
-    """An `ansible` output object as terraform/ would give it (secret ids for every spec name)."""
+def fake_output(workers: int, edges: int = 0) -> dict:
+    """An `ansible` output object as terraform/ would give it (secret ids for every spec name). edge_vm_names is
+    one of the object's optional keys: terraform/ sets it only when edge_worker_count > 0."""
     import yaml  # Ansible's dependency
 
     names = [s["name"] for s in yaml.safe_load(SPECS.read_text())["cluster_secrets_specs"]]
-    return {
+    edge = {"edge_vm_names": [f"af-edge-{i}" for i in range(1, edges + 1)]} if edges else {}
+    return edge | {
         "project_id": "acme-data-prod", "region": "europe-west1", "zone": "europe-west1-b", "cluster_name": "af",
         "main_vm_name": "af-main", "worker_vm_names": [f"af-worker-{i}" for i in range(1, workers + 1)],
         "airflow_worker_instances": 3, "db_host": "10.20.0.3", "db_port": 5432, "db_name": "airflow",
@@ -50,7 +52,7 @@ def inventory(env: dict[str, str]) -> dict:
 def hostvars(inv: dict, host: str) -> dict:
     """Variables of one host, merged from its groups (parents first) as Ansible would."""
     merged: dict = {}
-    for group in ("all", "airflow_gcp", "airflow_main", "airflow_workers"):
+    for group in ("all", "airflow_gcp", "airflow_main", "airflow_workers", "airflow_edge_workers"):
         if host in inv.get(group, {}).get("hosts", []) or group in ("all", "airflow_gcp"):
             merged.update(inv.get(group, {}).get("vars", {}))
     return merged
@@ -70,6 +72,24 @@ def test_multi_vm_cluster_from_agk_tf_outputs() -> None:
     assert v["cluster_secrets_gcp_ids"] == tf["secret_ids"]
     assert inv["airflow_workers"]["vars"] == {"airflow_worker_instances": 3}
     assert "airflow_worker_instances" not in hostvars(inv, "af-main"), "hosts outside airflow_workers get no count"
+    assert not inv.get("airflow_edge_workers", {}).get("hosts"), "no edge_vm_names: no Edge worker host"
+
+
+def test_edge_workers_are_a_group_of_their_own() -> None:
+    inv = inventory({"AGK_TF_OUTPUTS": json.dumps(fake_output(workers=2, edges=2))})
+    edges = ["af-edge-1", "af-edge-2"]
+    assert inv["airflow_edge_workers"]["hosts"] == edges
+    assert "airflow_edge_workers" in inv["airflow_gcp"]["children"], "edge hosts get the IAP SSH variables"
+    assert inv["airflow_main"]["hosts"] == ["af-main"] and inv["airflow_workers"]["hosts"] == ["af-worker-1", "af-worker-2"]
+    for host in edges:
+        assert hostvars(inv, host)["airflow_gcp_zone"] == "europe-west1-b"
+        assert "airflow_worker_instances" not in hostvars(inv, host), "Edge workers are not Celery workers"
+
+
+def test_all_in_one_with_edge_workers() -> None:
+    inv = inventory({"AGK_TF_OUTPUTS": json.dumps(fake_output(workers=0, edges=1))})
+    assert inv["airflow_main"]["hosts"] == ["af-main"] and inv["airflow_workers"]["hosts"] == ["af-main"]
+    assert inv["airflow_edge_workers"]["hosts"] == ["af-edge-1"]
 
 
 def test_all_in_one_main_vm_runs_the_workers() -> None:

@@ -9,13 +9,15 @@ object terraform/ exposes for Ansible:
   * else `$AGK_TERRAFORM_BIN -chdir=$AGK_TERRAFORM_DIR output -json ansible` (defaults: `terraform` and this
     repository's terraform/ directory), with your credentials for the state bucket.
 
-and prints the hosts (<cluster>-main, <cluster>-worker-N: the instance names, which the IAP ssh
-ProxyCommand in group_vars/all.yml tunnels to), their groups and the variables the roles need:
+and prints the hosts (<cluster>-main, <cluster>-worker-N, <cluster>-edge-N: the instance names, which the
+IAP ssh ProxyCommand in group_vars/all.yml tunnels to), their groups and the variables the roles need:
 
-  airflow_main     the main VM
-  airflow_workers  the worker VMs; with worker_count = 0 the main VM (all-in-one). Group var
-                   airflow_worker_instances: Celery worker instances on each of these hosts.
-  airflow_gcp      parent of both, with every other value below.
+  airflow_main          the main VM
+  airflow_workers       the worker VMs; with worker_count = 0 the main VM (all-in-one). Group var
+                        airflow_worker_instances: Celery worker instances on each of these hosts.
+  airflow_edge_workers  the Airflow Edge worker VMs (edge_worker_count; key edge_vm_names, present only when
+                        there are some): never in airflow_main or airflow_workers. Empty without them.
+  airflow_gcp           parent of all three, with every other value below.
 
 The variables are group variables of the inventory source: they rank above role defaults and below the
 playbook's group_vars, so none of these names may be set in ansible/group_vars (tests/terraform checks it).
@@ -31,7 +33,8 @@ import subprocess
 import sys
 
 DEFAULT_TERRAFORM_DIR = pathlib.Path(__file__).resolve().parents[3] / "terraform"
-# The keys of the `ansible` object this script reads (terraform/main.tf, local.ansible).
+# The keys of the `ansible` object this script reads (terraform/main.tf, local.ansible). The object's optional
+# keys (local.ansible_optional: present only when their feature is on) are read with tf.get() instead.
 REQUIRED_KEYS = {"project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "airflow_worker_instances",
                  "db_host", "db_port", "db_name", "db_user", "db_server_ca_cert", "log_bucket_url", "secret_ids"}
 
@@ -59,10 +62,13 @@ def inventory(tf: dict) -> dict:
     """The script-inventory JSON for the `ansible` output object `tf`."""
     main = tf["main_vm_name"]
     workers = list(tf["worker_vm_names"]) or [main]  # worker_count = 0: all-in-one on the main VM
+    # Edge workers run tasks through the API server only: a group of their own, so no play for the main VM or
+    # the Celery workers (Redis, the metadata DB, the secrets) ever targets them.
+    edges = list(tf.get("edge_vm_names") or [])
     return {
         "_meta": {"hostvars": {}},
         "airflow_gcp": {
-            "children": ["airflow_main", "airflow_workers"],
+            "children": ["airflow_main", "airflow_workers", "airflow_edge_workers"],
             "vars": {
                 # Where the VMs are (the IAP tunnel of group_vars/all.yml needs both).
                 "airflow_gcp_project": tf["project_id"],
@@ -88,6 +94,7 @@ def inventory(tf: dict) -> dict:
             "hosts": workers,
             "vars": {"airflow_worker_instances": tf["airflow_worker_instances"]},
         },
+        "airflow_edge_workers": {"hosts": edges},
     }
 
 
