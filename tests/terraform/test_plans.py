@@ -178,18 +178,22 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     of = lambda t: [rc for rc in changes if rc["type"] == t]  # noqa: E731
 
     workers = int(tfvars.get("worker_count", "2"))
+    edges = int(tfvars.get("edge_worker_count", "0"))
     instances = int(tfvars.get("airflow_worker_instances", str(base_value("airflow_worker_instances"))))
     n_secrets = len(spec_names())
     expected = {
         "google_project_service": 9 + (1 if deploy else 0),
-        "google_compute_instance": 1 + workers,
-        "google_compute_firewall": 4,
+        "google_compute_instance": 1 + workers + edges,
+        # With Edge workers: edge -> main on the API port, and their egress allow (API port) and deny.
+        "google_compute_firewall": 4 + (3 if edges else 0),
+        "google_service_account": 1 + (1 if edges else 0) + (1 if deploy else 0),
+        "google_storage_bucket_iam_member": 1 + (1 if edges else 0),
         "google_secret_manager_secret": n_secrets + (1 if deploy else 0),
         "google_secret_manager_secret_version": n_secrets,
         "google_sql_database_instance": 1,
         "google_sql_user": 1,
         "google_storage_bucket": 1,
-        "google_project_iam_member": 2 + (2 if deploy else 0),
+        "google_project_iam_member": 2 + (2 if edges else 0) + (2 if deploy else 0),
         "google_secret_manager_secret_iam_member": (n_secrets + 1) if deploy else 0,
         "google_monitoring_alert_policy": len(rule_names()),
         "google_monitoring_dashboard": 1,
@@ -198,14 +202,24 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     wrong = {t: (by_type.get(t, 0), n) for t, n in expected.items() if by_type.get(t, 0) != n}
     assert not wrong, f"{name}: resource counts (planned, expected): {wrong}"
 
-    # VMs: no external IP, Shielded VM, OS Login, the cluster's own service account.
+    # VMs: no external IP, Shielded VM, OS Login, the cluster's own service account (the Edge workers' own).
+    edge_email = f"airflow-edge-sa@{PROJECT}.iam.gserviceaccount.com"
     for vm in of("google_compute_instance"):
         a = after(vm)
         assert all(not nic.get("access_config") for nic in a["network_interface"]), f"{name}: {vm['address']} external IP"
+        assert all(not nic.get("ipv6_access_config") for nic in a["network_interface"]), f"{name}: {vm['address']} external IPv6"
         assert a["shielded_instance_config"][0]["enable_secure_boot"], f"{name}: {vm['address']} secure boot"
         assert a["metadata"]["enable-oslogin"] == "TRUE" and a["metadata"]["block-project-ssh-keys"] == "TRUE"
-        assert a["service_account"][0]["email"] == f"airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
+        assert a["metadata"]["serial-port-enable"] == "FALSE", f"{name}: {vm['address']} serial port"
+        edge = a["labels"]["airflow-role"] == "edge"
+        want_sa = edge_email if edge else f"airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
+        assert a["service_account"][0]["email"] == want_sa, f"{name}: {vm['address']} runs as {a['service_account'][0]['email']}"
         assert a["deletion_protection"] == (tfvars.get("vm_deletion_protection") == "true"), f"{name}: VM deletion protection"
+    edge_vms = sorted(after(vm)["name"] for vm in of("google_compute_instance") if after(vm)["labels"]["airflow-role"] == "edge")
+    assert edge_vms == sorted(f"airflow-edge-{i}" for i in range(1, edges + 1)), f"{name}: edge VMs {edge_vms}"
+    for vm in of("google_compute_instance"):
+        if after(vm)["name"] in edge_vms:
+            assert after(vm)["tags"] == ["airflow-edge"], f"{name}: {vm['address']} tags {after(vm)['tags']}"
 
     # Cloud SQL: private IP only, TLS only, backups with PITR, deletion protection, the profile's tier.
     (sql,) = of("google_sql_database_instance")
@@ -231,6 +245,27 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     want = str(first) if instances == 1 else f"{first}-{first + instances - 1}"
     assert rules["airflow-allow-main-to-worker-logs"]["allow"][0]["ports"] == [want], f"{name}: log ports != {want}"
     assert rules["airflow-allow-iap-ui"]["allow"][0]["ports"] == [str(base_value("airflow_api_port")), str(base_value("airflow_flower_port"))]
+    ssh_targets = sorted(rules["airflow-allow-iap-ssh"]["target_tags"])
+    if edges:
+        # Edge workers: IAP SSH reaches them; they reach the main VM's API port and nothing else in the VPC.
+        assert ssh_targets == ["airflow-edge", "airflow-main", "airflow-worker"], f"{name}: IAP SSH targets {ssh_targets}"
+        e2m = rules["airflow-allow-edge-to-main"]
+        assert (e2m["direction"], e2m["source_tags"], e2m["target_tags"]) == ("INGRESS", ["airflow-edge"], ["airflow-main"]), f"{name}: {e2m}"
+        assert e2m["allow"] == [{"protocol": "tcp", "ports": [str(base_value("airflow_api_port"))]}], f"{name}: edge -> main {e2m['allow']}"
+        egress = rules["airflow-allow-edge-egress-api"]
+        assert egress["direction"] == "EGRESS" and egress["target_tags"] == ["airflow-edge"] and egress["priority"] == 900
+        assert egress["allow"] == [{"protocol": "tcp", "ports": [str(base_value("airflow_api_port"))]}], f"{name}: edge egress {egress['allow']}"
+        deny = rules["airflow-deny-edge-egress-internal"]
+        assert deny["direction"] == "EGRESS" and deny["target_tags"] == ["airflow-edge"] and deny["priority"] == 1000
+        assert deny["deny"] == [{"protocol": "all", "ports": []}] and not deny.get("allow"), f"{name}: edge deny {deny}"
+        for rule_name, rule in rules.items():
+            if rule_name not in ("airflow-allow-iap-ssh", "airflow-allow-edge-egress-api", "airflow-deny-edge-egress-internal"):
+                assert "airflow-edge" not in (rule.get("target_tags") or []), f"{name}: {rule_name} reaches the Edge workers"
+            if rule_name != "airflow-allow-edge-to-main":
+                assert "airflow-edge" not in (rule.get("source_tags") or []), f"{name}: {rule_name} is a flow from the Edge workers"
+    else:
+        assert ssh_targets == ["airflow-main", "airflow-worker"], f"{name}: IAP SSH targets {ssh_targets}"
+        assert not [r for r in rules if "edge" in r], f"{name}: edge firewall rules without Edge workers"
 
     # IAM: the VM account has two project roles and reads no cluster secret (the deploy key only, with a
     # trigger); the build account reads each cluster secret and not the deploy key.
@@ -244,9 +279,24 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     if deploy:
         assert build_secrets == sorted(f"airflow-{n.replace('_', '-')}" for n in spec_names()), f"{name}: build reads {build_secrets}"
 
+    # The Edge worker account: two project roles, objectAdmin on the task-log bucket, no secret, nothing else.
+    edge_member = f"serviceAccount:{edge_email}"
+    accounts = sorted(after(rc)["account_id"] for rc in of("google_service_account"))
+    assert ("airflow-edge-sa" in accounts) == bool(edges), f"{name}: service accounts {accounts}"
+    edge_grants = sorted((rc["type"], after(rc)["role"]) for rc in changes if "_iam_" in rc["type"]
+                         and edge_member in [after(rc).get("member"), *(after(rc).get("members") or [])])
+    want_edge = [("google_project_iam_member", "roles/logging.logWriter"), ("google_project_iam_member", "roles/monitoring.metricWriter"),
+                 ("google_storage_bucket_iam_member", "roles/storage.objectAdmin")] if edges else []
+    assert edge_grants == want_edge, f"{name}: the edge account's grants {edge_grants}"
+    assert not [g for g in grants if g["member"] == edge_member], f"{name}: the edge account reads a secret"
+    if edges:
+        (edge_bucket,) = [after(rc) for rc in of("google_storage_bucket_iam_member") if after(rc)["member"] == edge_member]
+        assert edge_bucket["bucket"] == f"{PROJECT}-airflow-task-logs", f"{name}: edge bucket grant on {edge_bucket['bucket']}"
+
     # Monitoring: one PromQL alert policy per rule, on this cluster's VMs and Cloud SQL instance only, with the
     # thresholds substituted; the profile's e-mail channels notified by every policy; a PromQL dashboard.
-    vm_regex = "|".join(["airflow-main"] + [f"airflow-worker-{i}" for i in range(1, workers + 1)])
+    vm_regex = "|".join(["airflow-main"] + [f"airflow-worker-{i}" for i in range(1, workers + 1)]
+                        + [f"airflow-edge-{i}" for i in range(1, edges + 1)])
     policies = {after(rc)["conditions"][0]["condition_prometheus_query_language"][0]["alert_rule"]: rc for rc in of("google_monitoring_alert_policy")}
     assert sorted(policies) == sorted(rule_names()), f"{name}: policies {sorted(policies)}"
     for rule, rc in policies.items():
@@ -274,10 +324,12 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     # The ansible output object.
     change = data["output_changes"]["ansible"]["after"]
     assert change["worker_vm_names"] == [f"airflow-worker-{i}" for i in range(1, workers + 1)]
+    # edge_vm_names: only with Edge workers (an optional key; the object of a cluster without them is unchanged).
+    assert change.get("edge_vm_names") == ([f"airflow-edge-{i}" for i in range(1, edges + 1)] if edges else None), f"{name}: edge_vm_names"
     assert change["airflow_worker_instances"] == instances
     assert set(change["secret_ids"]) == set(spec_names())
-    return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs, {instances * 8 * max(workers, 1)} task slots, "
-            f"{len(policies)} alert policies)"]
+    return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs{f' ({edges} edge)' if edges else ''}, "
+            f"{instances * 8 * max(workers, 1)} task slots, {len(policies)} alert policies)"]
 
 
 def check_no_secret(name: str, data_text: str, raw_plan: bytes, proto_files: list[pathlib.Path]) -> int:
