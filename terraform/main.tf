@@ -35,10 +35,11 @@ resource "google_project_service" "this" {
 module "iam" {
   source = "./modules/iam"
 
-  project_id     = var.project_id
-  cluster_name   = var.cluster_name
-  deploy_account = var.deploy_trigger != null
-  edge_account   = var.edge_worker_count > 0
+  project_id          = var.project_id
+  cluster_name        = var.cluster_name
+  deploy_account      = var.deploy_trigger != null
+  edge_account        = var.edge_worker_count > 0
+  edge_tunnel_members = var.edge_tunnel_members
 
   depends_on = [google_project_service.this]
 }
@@ -176,6 +177,9 @@ module "vms" {
   edge_tags                  = module.network.edge_tags
   edge_machine_type          = var.edge_machine_type
   edge_disk_size_gb          = var.edge_disk_size_gb
+  # Edge workers outside Google Cloud: an IAP tunnel to the main VM's API port, and nothing else.
+  main_api_tunnel_members = var.edge_tunnel_members
+  api_port                = local.airflow.airflow_api_port
 
   # Package mirrors are reachable only once Cloud NAT exists.
   depends_on = [module.network]

@@ -154,6 +154,20 @@ variable "edge_disk_size_gb" {
   }
 }
 
+variable "edge_tunnel_members" {
+  description = "IAM principals of Edge workers outside Google Cloud (an on-prem host next to a NAS, docs/gcp.md \"An Edge worker outside Google Cloud\"): each may open an IAP TCP tunnel to the main VM on the API port only (roles/iap.tunnelResourceAccessor on that VM, with the condition destination.port == the API port), and gets roles/compute.viewer on the project (gcloud looks the VM up before it opens the tunnel). E.g. serviceAccount:edge-nas@PROJECT.iam.gserviceaccount.com or a workload identity federation principal://... ."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition = alltrue([for m in var.edge_tunnel_members : can(regex("^(user|group|serviceAccount|principal|principalSet):[^\\s]+$", m))]) && (
+      length(distinct(var.edge_tunnel_members)) == length(var.edge_tunnel_members)
+    )
+    error_message = "edge_tunnel_members must be distinct IAM principals of the form user:, group:, serviceAccount:, principal: or principalSet: (no allUsers, allAuthenticatedUsers or domain:)."
+  }
+}
+
 variable "boot_disk_type" {
   description = "Boot disk type of all VMs."
   type        = string

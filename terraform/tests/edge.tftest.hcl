@@ -490,3 +490,134 @@ run "edge_disk_too_large" {
   variables { edge_disk_size_gb = 2001 }
   expect_failures = [var.edge_disk_size_gb]
 }
+
+# --- Edge workers outside Google Cloud: an IAP tunnel to the main VM's API port, nothing else -------------
+run "outside_edge_tunnels_to_the_api_port_only" {
+  command = plan
+
+  module {
+    source = "./modules/vms"
+  }
+
+  variables {
+    zone                    = "europe-west1-b"
+    subnetwork              = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    service_account_email   = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags               = ["af-main"]
+    worker_tags             = ["af-worker"]
+    worker_count            = 1
+    main_machine_type       = "e2-standard-4"
+    worker_machine_type     = "e2-standard-4"
+    main_disk_size_gb       = 50
+    worker_disk_size_gb     = 50
+    boot_disk_type          = "pd-balanced"
+    main_api_tunnel_members = ["serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"]
+    api_port                = 8080
+  }
+
+  assert {
+    condition = (
+      length(google_iap_tunnel_instance_iam_member.main_api_tunnel) == 1
+      && alltrue([for m in google_iap_tunnel_instance_iam_member.main_api_tunnel :
+        m.instance == "af-main" && m.zone == "europe-west1-b" && m.role == "roles/iap.tunnelResourceAccessor"
+        && m.member == "serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"
+        && m.condition[0].expression == "destination.port == 8080"
+      ])
+    )
+    error_message = "An Edge worker outside Google Cloud may tunnel to the main VM only, and there to the API port only (IAM condition destination.port)."
+  }
+}
+
+run "no_outside_edge_tunnel_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/vms"
+  }
+
+  variables {
+    zone                  = "europe-west1-b"
+    subnetwork            = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags             = ["af-main"]
+    worker_tags           = ["af-worker"]
+    worker_count          = 0
+    main_machine_type     = "e2-standard-4"
+    worker_machine_type   = "e2-standard-4"
+    main_disk_size_gb     = 50
+    worker_disk_size_gb   = 50
+    boot_disk_type        = "pd-balanced"
+  }
+
+  assert {
+    condition     = length(google_iap_tunnel_instance_iam_member.main_api_tunnel) == 0
+    error_message = "No IAP tunnel grant without edge_tunnel_members."
+  }
+}
+
+run "outside_edge_tunnel_needs_the_api_port" {
+  command = plan
+
+  module {
+    source = "./modules/vms"
+  }
+
+  variables {
+    zone                    = "europe-west1-b"
+    subnetwork              = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    service_account_email   = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags               = ["af-main"]
+    worker_tags             = ["af-worker"]
+    worker_count            = 0
+    main_machine_type       = "e2-standard-4"
+    worker_machine_type     = "e2-standard-4"
+    main_disk_size_gb       = 50
+    worker_disk_size_gb     = 50
+    boot_disk_type          = "pd-balanced"
+    main_api_tunnel_members = ["user:ops@example.com"]
+  }
+
+  expect_failures = [var.api_port]
+}
+
+run "outside_edge_looks_the_vm_up" {
+  command = plan
+
+  module {
+    source = "./modules/iam"
+  }
+
+  variables {
+    edge_tunnel_members = ["serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"]
+  }
+
+  assert {
+    condition = [for m in google_project_iam_member.edge_tunnel : [m.role, m.member]] == [
+      ["roles/compute.viewer", "serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"],
+    ]
+    error_message = "An Edge worker outside Google Cloud gets compute.viewer on the project (gcloud looks the main VM up), nothing else at project level."
+  }
+
+  assert {
+    condition     = length(google_service_account.edge) == 0
+    error_message = "An Edge worker outside Google Cloud needs no edge VM account."
+  }
+}
+
+run "edge_tunnel_member_all_users" {
+  command = plan
+  variables { edge_tunnel_members = ["allUsers"] }
+  expect_failures = [var.edge_tunnel_members]
+}
+
+run "edge_tunnel_member_domain" {
+  command = plan
+  variables { edge_tunnel_members = ["domain:example.com"] }
+  expect_failures = [var.edge_tunnel_members]
+}
+
+run "edge_tunnel_member_twice" {
+  command = plan
+  variables { edge_tunnel_members = ["user:ops@example.com", "user:ops@example.com"] }
+  expect_failures = [var.edge_tunnel_members]
+}

@@ -194,6 +194,8 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
         "google_sql_user": 1,
         "google_storage_bucket": 1,
         "google_project_iam_member": 2 + (2 if edges else 0) + (2 if deploy else 0),
+        # IAP tunnel grants per VM: the deploy builds' only (edge_tunnel_members is unset in every profile).
+        "google_iap_tunnel_instance_iam_member": (1 + workers + edges) if deploy else 0,
         "google_secret_manager_secret_iam_member": (n_secrets + 1) if deploy else 0,
         "google_monitoring_alert_policy": len(rule_names()),
         "google_monitoring_dashboard": 1,

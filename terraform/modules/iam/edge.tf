@@ -41,3 +41,21 @@ output "edge_service_account" {
     member = "serviceAccount:${google_service_account.edge[0].email}"
   } : null
 }
+
+# Edge workers outside Google Cloud (the root's edge_tunnel_members): `gcloud compute start-iap-tunnel` looks
+# the main VM up (compute.instances.get) before it opens the tunnel, so each such principal reads Compute Engine
+# resources of the project, as the deploy builds' account does (deploy.tf). The tunnel itself is granted on
+# the main VM, to the API port only (../vms).
+variable "edge_tunnel_members" {
+  description = "IAM principals of Edge workers outside Google Cloud; each gets roles/compute.viewer on the project."
+  type        = list(string)
+  default     = []
+}
+
+resource "google_project_iam_member" "edge_tunnel" {
+  for_each = toset(var.edge_tunnel_members)
+
+  project = var.project_id
+  role    = "roles/compute.viewer"
+  member  = each.value
+}

@@ -84,3 +84,22 @@ resource "google_compute_instance" "this" {
     enable_integrity_monitoring = true
   }
 }
+
+# Edge workers outside Google Cloud reach the API server through an IAP TCP tunnel to the main VM. The grant is
+# on that VM alone, and its condition limits the tunnel to the API port: the same principal cannot open SSH
+# (22), Flower or anything else through IAP, although the firewall admits the IAP range to those ports.
+resource "google_iap_tunnel_instance_iam_member" "main_api_tunnel" {
+  for_each = toset(var.main_api_tunnel_members)
+
+  project  = var.project_id
+  zone     = var.zone
+  instance = google_compute_instance.this["${var.cluster_name}-main"].name
+  role     = "roles/iap.tunnelResourceAccessor"
+  member   = each.value
+
+  condition {
+    title       = "api-port-only"
+    description = "IAP TCP forwarding to the Airflow API server's port only (Edge workers outside Google Cloud)."
+    expression  = "destination.port == ${var.api_port}"
+  }
+}

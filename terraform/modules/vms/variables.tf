@@ -98,6 +98,23 @@ variable "edge_service_account_email" {
   }
 }
 
+variable "main_api_tunnel_members" {
+  description = "IAM principals that may open an IAP TCP tunnel to the main VM, to api_port only (Edge workers outside Google Cloud)."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_port" {
+  description = "The API server's port on the main VM: the only port main_api_tunnel_members may tunnel to. Required with main_api_tunnel_members."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = length(var.main_api_tunnel_members) == 0 || try(var.api_port >= 1 && var.api_port <= 65535, false)
+    error_message = "api_port must be a TCP port (1-65535) when main_api_tunnel_members is set."
+  }
+}
+
 variable "image" {
   description = "Boot image (Debian 12 is what the Ansible roles are tested on)."
   type        = string
