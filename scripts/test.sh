@@ -2,7 +2,8 @@
 # The whole test suite (`make test`, and what .ci/run calls). Stages, in order; name some to run only those:
 #   lint       yamllint, ansible-lint (production profile)
 #   unit       bad-input tests of site.yml, cloudbuild.yaml and the redeploy's route and report, the test bed's
-#              layout (kitlib.testbed), DAG integrity tests on the pinned Airflow lock
+#              layout (kitlib.testbed), DAG integrity tests and the StatsD bridge fed by Airflow's own StatsD
+#              client, on the pinned Airflow lock
 #   terraform  scripts/terraform-checks.sh: fmt, validate, terraform test, per-profile plans, checkov, contract, on
 #              the real providers from the shared mirror
 #   molecule   both layouts (all_in_one, multi_host) converge, idempotence, verify on local Debian 12 VMs
@@ -33,7 +34,7 @@ stage_unit() {
   local afvenv
   afvenv=$(bash scripts/airflow-venv.sh | tail -n 1) || return 1
   pytest -p no:cacheprovider -q tests/ansible tests/cloudbuild tests/kitlib &&
-    "$afvenv/bin/python" -m pytest -p no:cacheprovider -q tests/dags
+    "$afvenv/bin/python" -m pytest -p no:cacheprovider -q tests/dags tests/metrics
 }
 
 stage_terraform() {
