@@ -96,7 +96,7 @@ run "one_policy_per_rule" {
   assert {
     condition = (
       google_monitoring_alert_policy.this["scheduler_heartbeat_missing"].conditions[0].condition_prometheus_query_language[0].query
-      == "(sum(increase(airflow_scheduler_heartbeat{instance_name=~\"af-main|af-worker-1|af-worker-2\"}[5m])) or vector(0)) < 1"
+      == "(sum(increase(airflow_scheduler_heartbeat_total{instance_name=~\"af-main|af-worker-1|af-worker-2\"}[5m])) or vector(0)) < 1"
     )
     error_message = "The heartbeat rule: no heartbeat of this cluster's VMs within the default 5m window, an absent series included."
   }

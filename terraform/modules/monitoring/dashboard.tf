@@ -12,7 +12,7 @@ locals {
   dashboard_charts = [
     {
       title = "Scheduler heartbeats per minute"
-      lines = [{ legend = "heartbeats", query = "sum(rate(airflow_scheduler_heartbeat{${local.on_airflow}}[5m])) * 60" }]
+      lines = [{ legend = "heartbeats", query = "sum(rate(airflow_scheduler_heartbeat_total{${local.on_airflow}}[5m])) * 60" }]
     },
     {
       title = "Executor slots and tasks"
@@ -25,8 +25,8 @@ locals {
     {
       title = "Task instances finished per minute"
       lines = [
-        { legend = "successes", query = "sum(rate(airflow_ti_successes{${local.on_airflow}}[5m])) * 60" },
-        { legend = "failures", query = "sum(rate(airflow_ti_failures{${local.on_airflow}}[5m])) * 60" },
+        { legend = "successes", query = "sum(rate(airflow_ti_successes_total{${local.on_airflow}}[5m])) * 60" },
+        { legend = "failures", query = "sum(rate(airflow_ti_failures_total{${local.on_airflow}}[5m])) * 60" },
       ]
     },
     {
