@@ -4,7 +4,8 @@ Each fault hits a run of example_etl_pipeline whose eight `parse` tasks take WOR
 no retries on them: the cluster's default_task_retries is what saves them). Every run must end in success,
 the log of every task's final try must be in the bucket, and each fault prints two times: until the cluster
 is whole again (API health all healthy, every Celery worker instance answering Flower) and until the run
-ended. Faults that kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker
+ended. The main VM's log disk filled to the last byte is the eighth fault (test_log_disk_full). Faults that
+kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker
 VM rebooted) must show a task on its second try; the others must cost no task a retry.
 
 Needs the local cluster up (scripts/fault-tests.sh). Recovery times go to README.md (faults markers).
@@ -188,6 +189,94 @@ def test_run_survives(api, results, fault):
         assert not retried, f"{fault} cost tasks a retry: {retried}"
     missing = final_logs_missing(tis, run_id)
     assert not missing, f"{fault}: final-try logs not in the bucket: {missing}"
+
+
+LOGS_DIR = testbed.role_default("airflow_logs_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
+# The main VM's log file system, for this test: a small tmpfs holding what the logs directory holds, bound over
+# it (the test bed's VMs share the host's disk, which cannot be filled). The daemons that write there are
+# restarted onto it: each unit runs in a mount namespace of its own (PrivateTmp), which sees no mount made after
+# it started.
+LOG_DISK_MB = 16
+LOG_DISK = "/run/agk-log-disk"
+LOG_WRITERS = "airflow-dag-processor airflow-triggerer"
+
+
+def airflow_journal_errors(unit: str, since: str) -> int:
+    """How often the unit logged ENOSPC since then (a journal timestamp)."""
+    out = vm(MAIN, f"journalctl -q -o cat -u {unit} --since '{since}' | grep -c 'No space left on device' || true")
+    return int((out.stdout.strip() or "0").splitlines()[-1])
+
+
+def since_heartbeat(api: AirflowApi, component: str) -> float | None:
+    """Seconds since the component's last heartbeat, as the API server reports it (None: no answer)."""
+    try:
+        beat = (api.health().get(component) or {}).get(HEARTBEATS[component])
+        return time.time() - datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp() if beat else None
+    except (requests.RequestException, ValueError, AttributeError):
+        return None
+
+
+def test_log_disk_full(api, results):
+    """The main VM's log disk full to the last byte: the DAG processor exits on its first log write (systemd
+    starts it again every 5 s), so DAG files are not parsed, while DAGs already parsed run on (task logs are
+    written and uploaded on the workers). Once space is freed the DAG processor comes back by itself."""
+    fault = "main VM log disk full, then freed"
+    since = vm(MAIN, "date -u '+%Y-%m-%d %H:%M:%S UTC'").stdout.strip()
+    uid, gid = vm(MAIN, "echo $(id -u airflow) $(id -g airflow)").stdout.split()
+    mount = vm(MAIN, f"mkdir -p {LOG_DISK} && mount -t tmpfs -o size={LOG_DISK_MB}m,uid={uid},gid={gid},mode=0750 "
+                     f"agk-log-disk {LOG_DISK} && cp -a {LOGS_DIR}/. {LOG_DISK}/ && mount --bind {LOG_DISK} {LOGS_DIR} "
+                     f"&& systemctl restart {LOG_WRITERS}")
+    assert mount.returncode == 0, mount.stderr
+    try:
+        # Filled the way a runaway writer fills it, as the airflow user: every free block, then the slack at the
+        # end of each existing file, so that no append finds room either.
+        vm(MAIN, f"runuser -u airflow -- dd if=/dev/zero of={LOGS_DIR}/filler bs=64k status=none; "
+                 f"find {LOGS_DIR} -type f ! -name filler -exec runuser -u airflow -- "
+                 f"dd if=/dev/zero bs=1 of={{}} oflag=append conv=notrunc status=none \\; ; true")
+        free = vm(MAIN, f"df --output=avail -B1 {LOGS_DIR} | tail -1").stdout.strip()
+        assert free == "0", f"the log disk still has {free} bytes free"
+
+        hit = time.monotonic()
+        run_id = api.trigger(DAG_ID, conf={"work_seconds": 5})
+        state_full = api.wait_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+        full_run = time.monotonic() - hit
+        tis_full = api.task_instances(DAG_ID, run_id)
+        # The DAG processor meets ENOSPC at its first parse log line and exits; give it a parse interval.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not airflow_journal_errors("airflow-dag-processor", since):
+            time.sleep(3)
+        restarts_full = int(vm(MAIN, "systemctl show -p NRestarts --value airflow-dag-processor").stdout.strip() or 0)
+        errors = airflow_journal_errors("airflow-dag-processor", since)
+
+        freed = time.monotonic()
+        freed_at = time.time()
+        vm(MAIN, f"rm -f {LOGS_DIR}/filler")
+        # Back by itself: a heartbeat after the space was freed, and parse logs written again.
+        back_after = None
+        while time.monotonic() < freed + 180:
+            age = since_heartbeat(api, "dag_processor")
+            if age is not None and age < time.time() - freed_at:
+                back_after = time.monotonic() - freed
+                break
+            time.sleep(2)
+        fresh = vm(MAIN, f"find {LOGS_DIR} -type f ! -name filler -newermt @{int(freed_at)} | head -3").stdout.split()
+        run_id_after = api.trigger(DAG_ID, conf={"work_seconds": 5})
+        state_after = api.wait_run(DAG_ID, run_id_after, timeout=RUN_TIMEOUT)
+    finally:
+        vm(MAIN, f"rm -f {LOGS_DIR}/filler; umount -l {LOGS_DIR}; umount -l {LOG_DISK}; systemctl restart {LOG_WRITERS}")
+
+    results[fault] = {"whole again after (s)": round(back_after or -1), "run ended after (s)": round(full_run),
+                      "state": f"{state_full} while full, {state_after} after",
+                      "tasks retried": sum(1 for ti in tis_full if ti["try_number"] > 1)}
+    print(f"\n{fault}: a run while full {state_full} in {full_run:.0f} s; the DAG processor logged ENOSPC {errors} "
+          f"times and was restarted {restarts_full} times by systemd; back {back_after and round(back_after)} s "
+          f"after freeing, parse logs written again: {fresh}; a run after freeing: {state_after}")
+    assert state_full == "success", f"the run while the log disk was full ended {state_full}"
+    assert not final_logs_missing(tis_full, run_id), "final-try logs of the run while full are not in the bucket"
+    assert errors, "the DAG processor never met the full disk: the fault proved nothing"
+    assert back_after is not None, "the DAG processor did not heartbeat within 180 s of freeing the log disk"
+    assert fresh, "no parse log written after freeing the log disk"
+    assert state_after == "success", f"the run after freeing the log disk ended {state_after}"
 
 
 def write_readme(data: dict) -> None:
