@@ -2,8 +2,8 @@
 """Benchmarks of the local cluster (`make bench`); results go to bench/results.md and the README.
 
 It runs on its own cluster: the demo's layout (ansible/inventories/local/hosts.yml) under the prefix agkb,
-with loopback ports of its own (BENCH_PORTS) and without the git server and Prometheus (DAGs are copied from the control
-machine, as in Molecule), so a running demo is not disturbed.
+with loopback ports of its own (BENCH_PORTS) and without the git server, Prometheus and the Edge worker (DAGs
+are copied from the control machine, as in Molecule), so a running demo is not disturbed.
 1. cold start: from no VMs at all to a successful example DAG run, with the VM image and the wheelhouse
    already cached (their one-time build is timed separately);
 2. idempotent re-run of `ansible-playbook site.yml` on the running cluster (must report changed=0);
@@ -136,7 +136,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="leave the benchmark cluster running")
     args = parser.parse_args()
-    bed = testbed.load(paths.LOCAL_INVENTORY).derive("agkb", BENCH_PORTS, empty_groups=["git_remote_local", "prometheus_local"])
+    bed = testbed.load(paths.LOCAL_INVENTORY).derive(
+        "agkb", BENCH_PORTS,
+        empty_groups=["git_remote_local", "prometheus_local", "airflow_edge_workers", "edge_egress_local"])
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", AGK_CLUSTER_NAME="bench",
                ANSIBLE_NOCOLOR="1")
     results = {}

@@ -19,6 +19,7 @@ import argparse
 import copy
 import functools
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +32,10 @@ from . import paths, wheelhouse
 from .shell import run
 
 PORTS_VAR = "testbed_ports"
+# Folders shared by several VMs (a NAS standing in): a host var listing role variables whose value, read from
+# the inventory's group_vars/all.yml, is the mount point. Every host listing one gets the same host folder,
+# $AGK_CACHE/testbed/<prefix>-<variable>, mode 1777 (any VM's airflow user writes; files keep their owner).
+SHARED_VAR = "testbed_shared_dirs"
 SYSTEMD_FLAGS = [
     "--cgroupns=host",
     "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
@@ -74,6 +79,10 @@ class Host:
         """Role variable naming a container port -> the loopback port it is published on."""
         return dict(self.vars.get(PORTS_VAR) or {})
 
+    @property
+    def shared_dirs(self) -> list:
+        return list(self.vars.get(SHARED_VAR) or [])
+
     def publish_args(self) -> list:
         args = []
         for var, loopback in self.ports.items():
@@ -113,6 +122,27 @@ class Testbed:
     def url(self, var: str, scheme: str | None = None) -> str:
         """The URL of a published port on loopback; https for the ports that serve only TLS."""
         return f"{scheme or ('https' if var in HTTPS_PORTS else 'http')}://127.0.0.1:{self.port(var)}"
+
+    def shared_dir(self, var: str) -> Path:
+        """The control machine's folder behind the shared directory named by a role variable."""
+        return paths.CACHE / "testbed" / f"{self.prefix}-{var}"
+
+    def shared_mount_point(self, var: str) -> str:
+        """Where VMs mount it: the variable's value in the inventory's group_vars/all.yml."""
+        values = yaml.safe_load((self.group_vars / "all.yml").read_text()) if self.group_vars else {}
+        value = (values or {}).get(var)
+        if not value or not str(value).startswith("/"):
+            raise KeyError(f"{var} must be an absolute path in {self.group_vars}/all.yml for {SHARED_VAR}")
+        return str(value)
+
+    def mount_args(self, host: "Host") -> list:
+        args = []
+        for var in host.shared_dirs:
+            folder = self.shared_dir(var)
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o1777)
+            args += ["-v", f"{folder}:{self.shared_mount_point(var)}"]
+        return args
 
     def derive(self, prefix: str, ports: dict | None = None, empty_groups=()) -> "Testbed":
         """The same layout under another name prefix. Groups in empty_groups stay, without hosts (a host left
@@ -218,7 +248,7 @@ def up(bed: Testbed, image: str | None = None, wheels: str | None = None) -> Non
             continue
         run(["docker", "run", "-d", "--name", host.name, "--hostname", host.name, "--network", bed.network,
              "--label", bed.label, *SYSTEMD_FLAGS, "-v", f"{wheels}:{WHEELHOUSE_MOUNT}:ro",
-             *host.publish_args(), image, "/sbin/init"], capture=True)
+             *host.publish_args(), *bed.mount_args(host), image, "/sbin/init"], capture=True)
     for name in bed.hosts:
         wait_booted(name)
 
@@ -243,6 +273,8 @@ def down(bed: Testbed) -> None:
         run(["docker", "rm", "-f", "-v", *names], capture=True)
     if _exists("network", bed.network):
         run(["docker", "network", "rm", bed.network], capture=True)
+    for var in sorted({var for host in bed.hosts.values() for var in host.shared_dirs}):
+        shutil.rmtree(bed.shared_dir(var), ignore_errors=True)
 
 
 def status(bed: Testbed) -> dict:

@@ -40,7 +40,8 @@ def test_unknown_role_variable_is_an_error():
 
 def test_derived_cluster_renames_hosts_moves_ports_and_empties_groups(demo):
     bench = demo.derive("agkb", {"airflow_api_port": 18180, "airflow_flower_port": 15555},
-                        empty_groups=["git_remote_local"])
+                        empty_groups=["git_remote_local", "prometheus_local", "airflow_edge_workers",
+                                      "edge_egress_local"])
     assert bench.names() == ["agkb-main", "agkb-worker1", "agkb-worker2", "agkb-db", "agkb-gcs"]
     assert bench.group("git_remote_local") == [] and bench.network == "agkb-net"
     assert bench.url("airflow_api_port") == "https://127.0.0.1:18180"
@@ -58,7 +59,17 @@ def test_a_joining_worker_is_one_more_host_of_the_group(demo):
     with pytest.raises(ValueError, match="agk-worker1"):
         demo.with_host("airflow_workers", "agk-worker1")
     with pytest.raises(KeyError, match="edge"):
-        demo.with_host("edge", "agk-edge")
+        demo.with_host("edge", "agk-edge2")
+
+
+def test_shared_dirs_mount_one_control_machine_folder_on_every_host_that_lists_it(demo):
+    sharing = [name for name, host in demo.hosts.items() if host.shared_dirs]
+    assert sorted(sharing) == ["agk-edge", "agk-worker1", "agk-worker2"]
+    mounts = {name: demo.mount_args(demo.hosts[name]) for name in sharing}
+    assert len({tuple(args) for args in mounts.values()}) == 1, mounts
+    assert mounts["agk-edge"] == ["-v", f"{demo.shared_dir('airflow_nas_dir')}:/mnt/nas"]
+    assert demo.shared_dir("airflow_nas_dir").stat().st_mode & 0o7777 == 0o1777
+    assert demo.mount_args(demo.hosts["agk-main"]) == []
 
 
 def test_written_inventory_is_what_ansible_sees(demo, tmp_path):
