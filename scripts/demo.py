@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from kitlib import paths, testbed, wheelhouse
+from kitlib import nas_pipeline, paths, testbed, wheelhouse
 from kitlib.airflow_api import AirflowApi
 from kitlib.shell import Phases, run
 
@@ -72,6 +72,14 @@ def main() -> int:
         if summary["state"] != "success":
             print(f"DAG run failed: {summary}", file=sys.stderr)
             return 1
+        if bed.group("airflow_edge_workers"):
+            with phases.phase("NAS pipeline: producer (Celery + Edge) -> Asset -> consumer"):
+                nas = nas_pipeline.run(api)
+            print(json.dumps(nas, indent=2))
+            if nas.get("consumer", {}).get("state") != "success":
+                print(f"NAS pipeline failed: {nas}", file=sys.stderr)
+                return 1
+            summary["nas"] = nas
 
     print(f"""
 Local Airflow {CLUSTER_NAME!r} cluster is up.
@@ -81,11 +89,17 @@ Local Airflow {CLUSTER_NAME!r} cluster is up.
   CA certificate: {paths.SECRETS_ROOT / CLUSTER_NAME}/ca.pem   (both serve HTTPS only; trust this CA in your
                   browser, or: curl --cacert {paths.SECRETS_ROOT / CLUSTER_NAME}/ca.pem {base_url}/api/v2/version)
   VMs           : {', '.join(bed.names())}   (docker exec -it {bed.group("airflow_main")[0]} bash)
+  Prometheus    : {bed.url("prometheus_local_port") if bed.group("prometheus_local") else "none"}   (Airflow's metrics, the alert rules)
   tear down     : make demo-down
 """)
     if summary:
         print(f"Example DAG run {summary['run_id']}: {summary['state']}, "
               f"{summary['tasks']} tasks, per host: {summary['tasks_per_host']}")
+    if "nas" in summary:
+        nas = summary["nas"]
+        print(f"NAS pipeline: {nas_pipeline.PRODUCER} tasks ran on {nas['producer']['hosts']}, wrote "
+              f"{nas['written']['path']}; {nas_pipeline.CONSUMER} (started by the Asset event) read it on "
+              f"{nas['consumer']['hosts']['parse']}: {nas['read']['content'].strip()!r}")
     print("Phase timings:\n" + phases.table())
     return 0
 

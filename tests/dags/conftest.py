@@ -11,3 +11,6 @@ os.environ.setdefault("AIRFLOW_HOME", _home)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_DIR))
+# As on a cluster with Edge workers (roles/airflow_install: airflow_executor), so that DAGs with Edge tasks are
+# defined and checked too.
+os.environ.setdefault("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor,airflow.providers.edge3.executors.EdgeExecutor")

@@ -1,0 +1,55 @@
+"""The NAS pipeline of the example DAGs, run through the REST API: example_nas_producer (a Celery task, then an
+Edge task writing the day's file to the NAS folder and publishing the nas_filestorage Asset), then the
+example_nas_consumer run that Asset event starts (a Celery task reading the file). Used by `make demo` and the
+Edge tests."""
+import time
+
+PRODUCER = "example_nas_producer"
+CONSUMER = "example_nas_consumer"
+EDGE_TASK = "download"
+
+
+def xcom(api, dag_id: str, run_id: str, task_id: str):
+    return api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
+                   params={"deserialize": "true"})["value"]
+
+
+def consumer_run_after(api, produced_at: str, timeout: float = 180) -> str:
+    """The consumer run the producer's Asset event started: the first asset-triggered run queued after it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.get(f"/api/v2/dags/{CONSUMER}/dagRuns",
+                       params={"run_type": "asset_triggered", "order_by": "-run_after", "limit": 5})["dag_runs"]
+        fresh = [r for r in runs if (r.get("queued_at") or r.get("run_after") or "") > produced_at]
+        if fresh:
+            return fresh[-1]["dag_run_id"]
+        time.sleep(2)
+    raise TimeoutError(f"no {CONSUMER} run was started by the Asset event within {timeout}s")
+
+
+def run(api, work_seconds: int = 0, timeout: float = 600, started=None) -> dict:
+    """Run the pipeline once; started(run_id) is called once the producer is triggered. Returns what ran where."""
+    for dag_id in (PRODUCER, CONSUMER):
+        api.enable(dag_id)
+    run_id = api.trigger(PRODUCER, conf={"work_seconds": work_seconds})
+    if started:
+        started(run_id)
+    state = api.wait_run(PRODUCER, run_id, timeout=timeout)
+    producer_tis = api.task_instances(PRODUCER, run_id)
+    summary = {"producer": {"run_id": run_id, "state": state,
+                            "hosts": {ti["task_id"]: ti["hostname"] for ti in producer_tis},
+                            "executors": {ti["task_id"]: ti.get("executor") for ti in producer_tis},
+                            "tries": {ti["task_id"]: ti["try_number"] for ti in producer_tis}}}
+    if state != "success":
+        return summary
+    written = xcom(api, PRODUCER, run_id, EDGE_TASK)
+    produced_at = max(ti["end_date"] for ti in producer_tis if ti["task_id"] == EDGE_TASK)
+    consumer_id = consumer_run_after(api, produced_at)
+    consumer_state = api.wait_run(CONSUMER, consumer_id, timeout=timeout)
+    consumer_tis = api.task_instances(CONSUMER, consumer_id)
+    summary["written"] = written
+    summary["consumer"] = {"run_id": consumer_id, "state": consumer_state,
+                           "hosts": {ti["task_id"]: ti["hostname"] for ti in consumer_tis}}
+    if consumer_state == "success":
+        summary["read"] = xcom(api, CONSUMER, consumer_id, "parse")
+    return summary
