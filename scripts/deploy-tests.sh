@@ -20,6 +20,7 @@ python scripts/demo.py --skip-dag-run
 echo "=== cluster ready after $((SECONDS - start)) s"
 
 rc=0
-python -m pytest -p no:cacheprovider -q -rA -s tests/deploy || rc=$?
+# The Edge suite first: the redeploy tests leave the VMs on commits of their own.
+python -m pytest -p no:cacheprovider -q -rA -s tests/edge tests/deploy || rc=$?
 echo "=== scripts/deploy-tests.sh: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - start)) s"
 exit $rc

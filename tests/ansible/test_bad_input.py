@@ -371,6 +371,20 @@ BAD_VARIABLES = [
         ({"prometheus_local_rules_source": "/nonexistent/alert_rules.yaml"}, "prometheus_local_rules_source must"),
         ({"prometheus_local_thresholds": {"queued_tasks": 5}}, "prometheus_local_thresholds must"),
         ({"prometheus_local_rule_for": {"dag_import_errors": "soon"}}, "prometheus_local_rule_for must"),
+        # Edge workers (roles/airflow_base, airflow_install, airflow_services, edge_egress_local)
+        ({"airflow_edge_queues": []}, "airflow_edge_queues must list"),
+        ({"airflow_edge_queues": ["edge queue"]}, "airflow_edge_queues must list"),
+        ({"airflow_edge_concurrency": 0}, "airflow_edge_concurrency must"),
+        ({"airflow_nas_dir": "nas"}, "airflow_nas_dir must"),
+        ({"airflow_executor": "CeleryExecutor"}, "must list the Edge executor after CeleryExecutor exactly when"),
+        ({"airflow_executor": "LocalExecutor"}, "airflow_executor"),
+        ({"airflow_edge_jwt_secret": "short"}, "airflow_edge_jwt_secret must be at least 64"),
+        ({"airflow_daemon_catalog": {name: {"description": name, "command": name, "db_pools": 0,
+                                            "kill_signal": "SIGKILL"} for name in
+                                     ("webserver", "scheduler", "dag-processor", "triggerer", "flower", "edge-worker")}},
+         "kill_signal, if set"),
+        ({"edge_egress_local_allowed_ports": [70000]}, "edge_egress_local_allowed_ports must"),
+        ({"edge_egress_local_private_ranges": ["10.0.0.0"]}, "edge_egress_local_private_ranges must"),
         # roles/airflow_install: the installer (uv) and where it lives
         ({"airflow_installer_lock_file": "/nonexistent/installer.txt"}, "airflow_installer_lock_file must"),
         ({"airflow_installer_dir": "/opt/airflow/venv"}, "airflow_installer_dir must"),
