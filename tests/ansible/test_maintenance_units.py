@@ -68,10 +68,10 @@ RENDER_PLAYBOOK = """
         loop_var: airflow_maintenance_job
     - name: Scripts
       ansible.builtin.template:
-        src: "{role}/templates/{{{{ item }}}}.sh.j2"
-        dest: "{{{{ airflow_maintenance_script_dir }}}}/{{{{ item }}}}"
+        src: "{role}/templates/{{{{ item.template }}}}"
+        dest: "{{{{ airflow_maintenance_script_dir }}}}/{{{{ item.name }}}}"
         mode: "0755"
-      loop: "{{{{ airflow_maintenance_scripts }}}}"
+      loop: "{{{{ airflow_maintenance_host_scripts }}}}"
     - name: Journald drop-in
       ansible.builtin.template:
         src: "{role}/templates/journald.conf.j2"
@@ -127,7 +127,7 @@ def exec_start(rendered, job: str) -> list:
 
 def test_every_default_job_gets_a_service_and_a_timer(rendered):
     jobs = [job["name"] for job in facts(rendered)["jobs"]]
-    assert jobs == ["db-clean", "log-grooming", "state-store-clean"]
+    assert jobs == ["db-clean", "log-grooming", "log-shipping", "state-store-clean"]
     assert sorted(p.name for p in (rendered / "units").iterdir()) == sorted(
         f"airflow-maintenance-{job}.{kind}" for job in jobs for kind in ("service", "timer"))
     for job in jobs:
@@ -427,13 +427,16 @@ CONVERGE_PLAYBOOK = """
 """
 
 
-def converge(sim: Path, main: bool, extra: dict | None = None) -> tuple:
-    """site.yml's airflow_maintenance on localhost, as the main VM or as a worker VM; (changed count, state)."""
+def converge(sim: Path, as_: str, extra: dict | None = None) -> tuple:
+    """site.yml's airflow_maintenance on localhost as an all-in-one main VM ("main"), a worker VM ("worker") or
+    an Airflow VM that is neither (an Edge host: "edge"); (changed count, state)."""
     interpreter = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    groups = ({"airflow_main": {"hosts": {"localhost": interpreter}}, "airflow_workers": {"hosts": {"localhost": {}}}}
-              if main else
-              {"airflow_main": {"hosts": {"ghost-main": {}}}, "airflow_workers": {"hosts": {"localhost": interpreter}}})
-    (sim / "inventory.yml").write_text(json.dumps({"all": {"children": groups}}))
+    groups = {"airflow_main": {"hosts": {"localhost" if as_ == "main" else "ghost-main": {}}},
+              "airflow_workers": {"hosts": {"localhost" if as_ in ("main", "worker") else "ghost-worker": {}}}}
+    if as_ == "edge":
+        groups["airflow_edge_workers"] = {"hosts": {"localhost": {}}}
+    groups = {"all": {"hosts": {"localhost": interpreter}, "children": groups}}
+    (sim / "inventory.yml").write_text(json.dumps(groups))
     root = sim / "root"
     variables = {"airflow_cluster_name": "sim", "airflow_user": "root", "airflow_group": "root",
                  "airflow_maintenance_unit_dir": str(root / "units"), "airflow_maintenance_script_dir": str(root / "scripts"),
@@ -459,21 +462,29 @@ def test_role_converges_idempotently_and_removes_what_a_host_no_longer_runs(tmp_
     (sim / "converge.yml").write_text(CONVERGE_PLAYBOOK)
     (sim / "root" / "units").mkdir(parents=True)
     units = sim / "root" / "units"
-    timers = [f"airflow-maintenance-{job}.timer" for job in ("db-clean", "log-grooming", "state-store-clean")]
+    jobs = ("db-clean", "log-grooming", "log-shipping", "state-store-clean")
+    timers = [f"airflow-maintenance-{job}.timer" for job in jobs]
+    # log-shipping starts with every Celery worker instance
+    dropin = units / "airflow-worker@.service.d" / "airflow-maintenance-log-shipping.conf"
 
-    changed, state = converge(sim, main=True)
+    changed, state = converge(sim, "main")
     assert changed > 0
-    assert sorted(p.name for p in units.iterdir()) == sorted(timers + [t.replace(".timer", ".service") for t in timers])
+    assert sorted(p.name for p in units.iterdir()) == sorted(
+        timers + [t.replace(".timer", ".service") for t in timers] + [dropin.parent.name])
+    assert "Wants=airflow-maintenance-log-shipping.service" in dropin.read_text().splitlines()
     assert state["enabled"] == timers and set(timers) <= set(state["active"])
     assert {"restart systemd-journald", "start systemd-journald"} & set(state["calls"]), "journald not restarted"
-    assert os.access(sim / "root" / "scripts" / "db-clean", os.X_OK)
+    assert sorted(p.name for p in (sim / "root" / "scripts").iterdir()) == ["db-clean", "groom-logs", "ship-logs"]
+    assert all(os.access(p, os.X_OK) for p in (sim / "root" / "scripts").iterdir())
     assert "SystemMaxUse=1G" in (sim / "root" / "journald.conf.d" / "90-airflow-gcp-kit.conf").read_text()
+    assert "RandomizedDelaySec=60" in (units / "airflow-maintenance-log-shipping.timer").read_text()
+    assert "RandomizedDelaySec=900" in (units / "airflow-maintenance-db-clean.timer").read_text()
 
-    changed, _ = converge(sim, main=True)
+    changed, _ = converge(sim, "main")
     assert changed == 0, "a second run changed something"
 
     state_before = len(state["calls"])
-    changed, state = converge(sim, main=True, extra={
+    changed, state = converge(sim, "main", extra={
         "airflow_maintenance_db_clean_archive": "export",
         "airflow_maintenance_job_overrides": {"log-grooming": {"enabled": False},
                                               "db-clean": {"schedule": "Sun *-*-* 04:00:00"}}})
@@ -484,7 +495,18 @@ def test_role_converges_idempotently_and_removes_what_a_host_no_longer_runs(tmp_
     assert "--archive export" in (units / "airflow-maintenance-db-clean.service").read_text()
     assert oct((sim / "root" / "db-archive").stat().st_mode & 0o777) == "0o700"
 
-    # a VM that is not the main VM runs no job: what an earlier run left there is stopped and removed
-    changed, state = converge(sim, main=False)
-    assert list(units.iterdir()) == [] and not (sim / "root" / "scripts").exists()
+    # a worker VM runs the log shipping only: the main VM's jobs and scripts an earlier run left are removed
+    changed, state = converge(sim, "worker")
+    shipping = ["airflow-maintenance-log-shipping.service", "airflow-maintenance-log-shipping.timer"]
+    assert sorted(p.name for p in units.iterdir()) == sorted(shipping + [dropin.parent.name]) and dropin.is_file()
+    assert [p.name for p in (sim / "root" / "scripts").iterdir()] == ["ship-logs"]
+    assert state["enabled"] == shipping[1:]
+
+    # a shipping job no longer wanted takes its drop-in along
+    converge(sim, "worker", extra={"airflow_maintenance_job_overrides": {"log-shipping": {"started_with": []}}})
+    assert not dropin.exists()
+
+    # an Airflow VM that is neither (an Edge host) runs no job: everything is stopped and removed
+    changed, state = converge(sim, "edge")
+    assert [p for p in units.rglob("*") if p.is_file()] == [] and not (sim / "root" / "scripts").exists()
     assert state["enabled"] == [] and state["active"] == ["systemd-journald"]

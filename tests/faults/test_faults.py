@@ -2,7 +2,7 @@
 
 Each fault hits a run of example_etl_pipeline whose eight `parse` tasks take WORK_SECONDS each (the DAG sets
 no retries on them: the cluster's default_task_retries is what saves them). Every run must end in success,
-the log of every task's final try must be in the bucket, and each fault prints two times: until the cluster
+the log of every try of every task must be in the bucket (a try killed with its worker included), and each fault prints two times: until the cluster
 is whole again (API health all healthy, every Celery worker instance answering Flower) and until the run
 ended. The main VM's log disk filled to the last byte is the eighth fault (test_log_disk_full). Faults that
 kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker
@@ -132,17 +132,20 @@ def bucket_objects(run_id: str) -> set:
     return {item["name"] for item in json.loads(out.stdout or "{}").get("items", [])}
 
 
-def final_logs_missing(tis: list, run_id: str, timeout: float = 120) -> list:
-    """Final-try log objects not (yet) in the bucket; a worker uploads each when its task process ends."""
+def logs_missing(tis: list, run_id: str, timeout: float = 180) -> list:
+    """Log objects of the run's tries not (yet) in the bucket, every try of every task: a supervisor uploads its
+    try's log when the task process ends; the log of a try that died with its worker is shipped by the worker
+    VM's log shipping (roles/airflow_maintenance) once the worker is back."""
     deadline = time.monotonic() + timeout
     while True:
         names = bucket_objects(run_id)
         missing = []
         for ti in tis:
             index = f"map_index={ti['map_index']}/" if ti["map_index"] >= 0 else ""
-            key = f"task_id={ti['task_id']}/{index}attempt={ti['try_number']}.log"
-            if not any(name.endswith(key) for name in names):
-                missing.append(key)
+            for attempt in range(1, ti["try_number"] + 1):
+                key = f"task_id={ti['task_id']}/{index}attempt={attempt}.log"
+                if not any(name.endswith(key) for name in names):
+                    missing.append(key)
         if not missing or time.monotonic() > deadline:
             return missing
         time.sleep(3)
@@ -187,8 +190,8 @@ def test_run_survives(api, results, fault):
         assert retried, f"{fault} struck no running task (every task on try 1): the fault proved nothing"
     elif kills_tasks is False:
         assert not retried, f"{fault} cost tasks a retry: {retried}"
-    missing = final_logs_missing(tis, run_id)
-    assert not missing, f"{fault}: final-try logs not in the bucket: {missing}"
+    missing = logs_missing(tis, run_id)
+    assert not missing, f"{fault}: logs not in the bucket: {missing}"
 
 
 LOGS_DIR = testbed.role_default("airflow_logs_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
@@ -272,7 +275,7 @@ def test_log_disk_full(api, results):
           f"times and was restarted {restarts_full} times by systemd; back {back_after and round(back_after)} s "
           f"after freeing, parse logs written again: {fresh}; a run after freeing: {state_after}")
     assert state_full == "success", f"the run while the log disk was full ended {state_full}"
-    assert not final_logs_missing(tis_full, run_id), "final-try logs of the run while full are not in the bucket"
+    assert not logs_missing(tis_full, run_id), "logs of the run while full are not in the bucket"
     assert errors, "the DAG processor never met the full disk: the fault proved nothing"
     assert back_after is not None, "the DAG processor did not heartbeat within 180 s of freeing the log disk"
     assert fresh, "no parse log written after freeing the log disk"

@@ -1,6 +1,7 @@
-"""Maintenance (roles/airflow_maintenance): every timer is on, on the main VM only; each job's service, run once,
-exits 0, removes what is older than its retention and keeps what is newer; the journal's limits are in effect on
-every Airflow VM.
+"""Maintenance (roles/airflow_maintenance): every timer is on, the main VM's jobs on the main VM only and the log
+shipping on every worker VM; each job's service, run once, exits 0, removes what is older than its retention and
+keeps what is newer (the log shipping: ships what no process holds, keeps what a live one writes); the journal's
+limits are in effect on every Airflow VM.
 
 Old data is made for the occasion and marked with a random token: metadata rows written straight into
 PostgreSQL (as its superuser, on the DB host), log files written as the airflow user under the DAG processor's
@@ -12,16 +13,21 @@ import re
 import secrets
 import shlex
 import time
+from urllib.parse import quote
 
 import pytest
 
-from conftest import config_value, host, hosts_of
+from conftest import config_value, host, host_vars, hosts_of, port
 from kitlib.testbed import role_default
 
 MAIN = hosts_of("airflow_main")[0]
 AIRFLOW_HOSTS = sorted(set(hosts_of("airflow_main")) | set(hosts_of("airflow_workers")))
 UNIT_DIR = "/etc/systemd/system"
-JOBS = sorted(name for name, job in role_default("airflow_maintenance_jobs").items() if job.get("enabled", True))
+WORKERS = hosts_of("airflow_workers")
+JOBS = {name: job for name, job in role_default("airflow_maintenance_jobs").items() if job.get("enabled", True)}
+MAIN_JOBS = sorted(name for name, job in JOBS.items() if job.get("runs_on", "main") == "main")
+WORKER_JOBS = sorted(name for name, job in JOBS.items() if job.get("runs_on") == "workers")
+BUCKET = host_vars(MAIN)["airflow_remote_log_bucket"].removeprefix("gs://")
 PROBE_DAG = "kit_maintenance_probe"
 # journald's "System Journal (...) is X, max Y, Z free." message (sd-messages.h, SD_MESSAGE_JOURNAL_USAGE)
 JOURNAL_USAGE_ID = "ec387f577b844b8fa948f33cad9a75e6"
@@ -65,21 +71,80 @@ def run_job(h, job: str):
     return journal
 
 
-def test_every_timer_is_enabled_and_active(main_host):
-    listed = main_host.check_output("systemctl list-timers --all --no-legend --no-pager 'airflow-maintenance-*'")
-    for job in JOBS:
+def timers_are_on(h, jobs: list) -> None:
+    listed = h.check_output("systemctl list-timers --all --no-legend --no-pager 'airflow-maintenance-*'")
+    for job in jobs:
         timer = f"airflow-maintenance-{job}.timer"
         assert timer in listed, f"{timer} not in list-timers:\n{listed}"
-        assert main_host.service(timer).is_enabled, f"{timer} not enabled"
-        assert main_host.service(timer).is_running, f"{timer} not active"
-        assert main_host.check_output(f"systemctl show -P NextElapseUSecRealtime {timer}"), f"{timer} has no next run"
-        assert main_host.check_output(f"systemctl show -P User airflow-maintenance-{job}.service") == "airflow"
+        assert h.service(timer).is_enabled, f"{timer} not enabled"
+        assert h.service(timer).is_running, f"{timer} not active"
+        assert h.check_output(f"systemctl show -P NextElapseUSecRealtime {timer}"), f"{timer} has no next run"
+        assert h.check_output(f"systemctl show -P User airflow-maintenance-{job}.service") == "airflow"
 
 
-def test_no_maintenance_units_beyond_the_main_vm():
-    for name in set(hosts_of("airflow_workers")) - set(hosts_of("airflow_main")):
-        found = host(name).run(f"ls {UNIT_DIR} | grep '^airflow-maintenance-'").stdout.split()
-        assert not found, f"{name} has maintenance units {found}"
+def test_every_timer_is_enabled_and_active(main_host):
+    timers_are_on(main_host, MAIN_JOBS)
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_vms_run_the_worker_jobs(name):
+    h = host(name)
+    timers_are_on(h, WORKER_JOBS)
+    # ... and, when they start, with every Celery worker instance
+    for job in WORKER_JOBS:
+        wants = h.check_output("systemctl show -P Wants airflow-worker@1.service").split()
+        assert f"airflow-maintenance-{job}.service" in wants, f"airflow-worker@1 does not start {job}: {wants}"
+
+
+def test_no_main_vm_units_beyond_the_main_vm():
+    wanted = {f"airflow-maintenance-{job}.{kind}" for job in WORKER_JOBS for kind in ("service", "timer")}
+    for name in set(WORKERS) - set(hosts_of("airflow_main")):
+        found = set(host(name).run(f"ls {UNIT_DIR} | grep '^airflow-maintenance-'").stdout.split())
+        assert found == wanted, f"{name} has maintenance units {sorted(found)}, wants {sorted(wanted)}"
+
+
+def bucket_object(name: str) -> str | None:
+    """The bucket object's content, or None when there is none."""
+    gcs = host(hosts_of("gcs_emulator")[0])
+    result = gcs.run(f"curl -sf 'http://127.0.0.1:{port('gcs_emulator_port')}/storage/v1/b/{BUCKET}/o/"
+                     f"{quote(name, safe='')}?alt=media'")
+    return result.stdout if result.rc == 0 else None
+
+
+def test_log_shipping_ships_what_a_dead_supervisor_left_and_leaves_live_logs(worker_hosts):
+    """A task log that no process holds and that is older than the settle time goes to the bucket (and is deleted
+    here); one that a live process holds open stays where it is."""
+    name = WORKERS[0]
+    h = worker_hosts[name]
+    argv = exec_start(h, "log-shipping")
+    settle = int(option(argv, "--settle"))
+    base = config_value(name, "logging", "base_log_folder").rstrip("/")
+    remote = config_value(name, "logging", "remote_base_log_folder").removeprefix(f"gs://{BUCKET}/").strip("/")
+    token = secrets.token_hex(4)
+    task_dir = f"dag_id=kit_ship_probe/run_id=probe-{token}/task_id=work"
+    dead, live = f"{task_dir}/attempt=1.log", f"{task_dir}/attempt=2.log"
+    setup = " && ".join([
+        f"mkdir -p {base}/{task_dir}",
+        f"echo 'left by a dead supervisor {token}' > {base}/{dead}",
+        f"touch -d @{int(time.time()) - settle - 30} {base}/{dead}",
+        f"echo 'written by a live one {token}' > {base}/{live}",
+        f"touch -d @{int(time.time()) - settle - 30} {base}/{live}",
+    ])
+    made = as_airflow(h, ["/bin/sh", "-c", setup])
+    assert made.rc == 0, made.stderr
+    # the live supervisor: a process of the airflow user holding its log open
+    holder = h.run(f"runuser -u airflow -- setsid sh -c 'exec 3>>{base}/{live}; exec sleep 300' "
+                   "</dev/null >/dev/null 2>&1 & echo $!")
+    try:
+        journal = run_job(h, "log-shipping")
+        assert f"shipped {dead}" in journal, journal
+        assert bucket_object(f"{remote}/{dead}") is not None, f"{dead} is not in gs://{BUCKET}/{remote}"
+        assert f"left by a dead supervisor {token}" in bucket_object(f"{remote}/{dead}")
+        assert not h.file(f"{base}/{dead}").exists, "the shipped log is still on the VM"
+        assert h.file(f"{base}/{live}").exists, "the log a live process holds was shipped"
+        assert bucket_object(f"{remote}/{live}") is None, "the log a live process holds was uploaded"
+    finally:
+        h.run(f"kill {holder.stdout.strip()}; rm -rf {base}/dag_id=kit_ship_probe")
 
 
 def test_db_clean_purges_old_rows_and_keeps_new_ones(main_host):
