@@ -352,6 +352,13 @@ BAD_VARIABLES = [
                                                          "timeout": 600}}}, "Job names in airflow_maintenance_jobs"),
         ({"airflow_maintenance_job_overrides": {"log-grooming": {"command": "/bin/sh -c 'rm -rf /'"}}},
          "Job commands in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
+        ({"airflow_maintenance_log_shipping_settle": 5}, "airflow_maintenance_log_shipping_settle must"),
+        ({"airflow_maintenance_job_overrides": {"log-shipping": {"runs_on": "everywhere"}}},
+         "Job runs_on in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
+        ({"airflow_maintenance_job_overrides": {"log-shipping": {"randomized_delay": 99999}}},
+         "Job randomized_delay in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
+        ({"airflow_maintenance_job_overrides": {"log-shipping": {"started_with": "airflow-worker@.service"}}},
+         "Job started_with in airflow_maintenance_jobs / airflow_maintenance_job_overrides must"),
         # roles/airflow_base and roles/airflow_metrics: metrics
         ({"airflow_metrics_enabled": "maybe"}, "airflow_metrics_enabled"),
         ({"airflow_metrics_statsd_port": 0}, "airflow_metrics_statsd_port must"),
