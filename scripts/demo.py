@@ -9,25 +9,20 @@ their network and the local cluster's secrets.
 import argparse
 import collections
 import json
-import os
 import shutil
 import sys
-from pathlib import Path
 
-from kitlib import nas_pipeline, paths, testbed, wheelhouse
+from kitlib import nas_pipeline, paths, playbook, testbed, wheelhouse
 from kitlib.airflow_api import AirflowApi
-from kitlib.shell import Phases, run
+from kitlib.shell import Phases
 
 CLUSTER_NAME = "local"
 DAG_ID = "example_etl_pipeline"
 CONSUMER_DAG_ID = "example_asset_consumer"  # scheduled on the Asset the pipeline updates
-BIN = Path(sys.prefix) / "bin"  # the control venv's tools (ansible-playbook), run by its python
 
 
 def ansible_playbook(*extra: str) -> None:
-    env = dict(os.environ, AGK_CLUSTER_NAME=CLUSTER_NAME, ANSIBLE_FORCE_COLOR="1", PATH=f"{BIN}:{os.environ['PATH']}")
-    run([str(BIN / "ansible-playbook"), "-i", "inventories/local", "site.yml", *extra],
-        cwd=paths.ANSIBLE_DIR, env=env)
+    playbook.site("inventories/local", CLUSTER_NAME, *extra, capture=False, color=True)
 
 
 def main() -> int:

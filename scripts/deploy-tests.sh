@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The deploy stage of scripts/test.sh: bring up (or converge) the local cluster with the test-bed git
-# server, then tests/deploy — git pushes to the git server VM, cloudbuild.yaml's very steps run against the
-# local VMs (docker exec instead of IAP). Writes the measured numbers into README.md (deploy markers).
-# Exits non-zero on any failure. About 10-13 minutes on a warm cache (2 cores).
+# server and the Edge host; a second site.yml must change nothing; the Molecule scenarios' verify tests run
+# against it (the multi-host layout is checked here, on the cluster the later suites use, not on a cluster of
+# its own); then tests/edge and tests/deploy: git pushes to the git server VM, cloudbuild.yaml's very steps run
+# against the local VMs (docker exec instead of IAP). Writes the measured numbers into README.md (deploy
+# markers). Exits non-zero on any failure.
 set -euo pipefail
 AGK_LOG_TAG=deploy-tests
 # shellcheck source=scripts/lib/control.sh
@@ -20,7 +22,14 @@ python scripts/demo.py --skip-dag-run
 echo "=== cluster ready after $((SECONDS - start)) s"
 
 rc=0
-# The Edge suite first: the redeploy tests leave the VMs on commits of their own.
+# What Molecule's multi_host scenario would prove, on this cluster instead of a second one: a second site.yml
+# changes nothing, then the scenarios' verify tests (molecule/shared/tests) against the local inventory.
+python -m pytest -p no:cacheprovider -q -rA -s tests/cluster || rc=$?
+echo "=== idempotence checked after $((SECONDS - start)) s"
+AGK_VERIFY_INVENTORY="$AGK_REPO/ansible/inventories/local" AGK_CLUSTER_NAME=local \
+  python -m pytest -p no:cacheprovider -q -rA -s molecule/shared/tests || rc=$?
+echo "=== the layout's verify tests done after $((SECONDS - start)) s"
+# The Edge suite next: the redeploy tests leave the VMs on commits of their own.
 python -m pytest -p no:cacheprovider -q -rA -s tests/edge tests/deploy || rc=$?
 echo "=== scripts/deploy-tests.sh: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - start)) s"
 exit $rc

@@ -146,20 +146,3 @@ def test_edge_host_cannot_reach_redis_or_postgresql(target, port):
     api_port = testbed.role_default("airflow_api_port")
     control = vm(edge, f"runuser -u airflow -- timeout 5 bash -c 'exec 3<>/dev/tcp/{MAIN}/{api_port}' && echo OPEN")
     assert control.stdout.strip() == "OPEN", f"{edge} cannot reach the API server either: {control}"
-
-
-def test_a_second_converge_of_the_edge_host_changes_nothing():
-    """site.yml is idempotent on the Edge host too (the whole cluster's changed=0 is Molecule's; the Edge
-    host is in the demo's layout only)."""
-    import os
-    import re
-    import sys
-    from pathlib import Path
-
-    env = dict(os.environ, AGK_CLUSTER_NAME="local", ANSIBLE_FORCE_COLOR="0",
-               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    result = subprocess.run(["ansible-playbook", "-i", "inventories/local", "site.yml", "--limit", ",".join(EDGE)],
-                            cwd=paths.ANSIBLE_DIR, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:]
-    recap = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", result.stdout, re.M)}
-    assert set(EDGE) <= set(recap) and all(recap[name] == 0 for name in EDGE), recap

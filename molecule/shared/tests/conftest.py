@@ -1,9 +1,11 @@
-"""Fixtures shared by both Molecule scenarios (all_in_one, multi_host).
+"""Fixtures shared by the Molecule scenarios (all_in_one, multi_host) and by the deploy stage, which runs these
+tests against the demo cluster (the multi-host layout with the git server and the Edge host; scripts/deploy-tests.sh).
 
 Host checks run through testinfra's ansible backend against Molecule's inventory (the scenario's
-inventory.yml and the local group_vars); cluster behaviour is driven through the API server's REST API,
-published on the control machine's loopback port that inventory.yml names. Ports and defaults are the
-roles' own (kitlib.testbed.role_default).
+inventory.yml and the local group_vars), or against the inventory directory AGK_VERIFY_INVENTORY names
+(its hosts.yml and group_vars: ansible/inventories/local for the demo cluster); cluster behaviour is driven
+through the API server's REST API, published on the control machine's loopback port that the inventory names.
+Ports and defaults are the roles' own (kitlib.testbed.role_default).
 """
 import os
 from pathlib import Path
@@ -15,9 +17,13 @@ import testinfra.utils.ansible_runner
 from kitlib import paths, testbed
 from kitlib.airflow_api import AirflowApi
 
-# Molecule's inventory folder: its own ansible_inventory.yml plus links to inventory.yml and group_vars.
-INVENTORY = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
-BED = testbed.load(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "inventory.yml")
+if os.environ.get("AGK_VERIFY_INVENTORY"):
+    INVENTORY = os.environ["AGK_VERIFY_INVENTORY"]
+    BED = testbed.load(Path(INVENTORY) / "hosts.yml")
+else:
+    # Molecule's inventory folder: its own ansible_inventory.yml plus links to inventory.yml and group_vars.
+    INVENTORY = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    BED = testbed.load(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "inventory.yml")
 CLUSTER = os.environ["AGK_CLUSTER_NAME"]
 SECRETS = paths.SECRETS_ROOT / CLUSTER
 port = testbed.role_default
