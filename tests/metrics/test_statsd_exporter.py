@@ -140,6 +140,12 @@ def test_a_name_keeps_its_first_kind():
     ("a,z=1,y=2:+3|g", ("a", (("y", "2"), ("z", "1")), 3.0, "g+", 1.0)),
     ("a:-3|g", ("a", (), -3.0, "g+", 1.0)),
     ("9lives:250|ms", ("_9lives", (), 250.0, "ms", 1.0)),
+    # each executor's slots, with Celery and Edge both configured: one series name, the class as a label
+    ("airflow.executor.open_slots.CeleryExecutor:30|g",
+     ("airflow_executor_open_slots", (("executor", "CeleryExecutor"),), 30.0, "g", 1.0)),
+    ("airflow.executor.queued_tasks.EdgeExecutor:0|g",
+     ("airflow_executor_queued_tasks", (("executor", "EdgeExecutor"),), 0.0, "g", 1.0)),
+    ("airflow.executor.open_slots:32|g", ("airflow_executor_open_slots", (), 32.0, "g", 1.0)),
 ])
 def test_parse_line(line, parsed):
     assert bridge.parse_line(line) == parsed

@@ -79,7 +79,9 @@ def test_db_host_listens_and_requires_ssl():
 
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
 def test_executor_is_celery(name):
-    assert config_value(name, "core", "executor") == "CeleryExecutor"
+    # ... and the Edge executor beside it exactly when the layout has Edge hosts (the demo cluster does)
+    edge = ",airflow.providers.edge3.executors.EdgeExecutor" if hosts_of("airflow_edge_workers") else ""
+    assert config_value(name, "core", "executor") == f"CeleryExecutor{edge}"
 
 
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)

@@ -59,13 +59,19 @@ def test_executor_slots_arrive(prom):
     parallelism = int(host(main).check_output(
         "/usr/local/bin/airflow config get-value core parallelism").strip().splitlines()[-1])
 
+    executors = ["CeleryExecutor", "EdgeExecutor"] if hosts_of("airflow_edge_workers") else [""]
+
     def slots():
-        # The scheduler reports each executor's slots every loop; open + queued + running is the parallelism.
-        values = {labels["__name__"]: value for labels, value in prom.query(
-            f'{{__name__=~"airflow_executor_(open_slots|queued_tasks|running_tasks)",instance_name="{main}"}}')}
-        return values if len(values) == 3 else None
-    values = prom.wait_for(slots, "the executor's open, queued and running slots", timeout=90)
-    assert sum(values.values()) == parallelism, f"{values} do not add up to parallelism {parallelism}"
+        # The scheduler reports each executor's slots every loop (the executor label names it when there are
+        # several); for each, open + queued + running is the parallelism.
+        values = {}
+        for labels, value in prom.query(f'{{__name__=~"airflow_executor_(open_slots|queued_tasks|running_tasks)",'
+                                        f'instance_name="{main}"}}'):
+            values.setdefault(labels.get("executor", ""), {})[labels["__name__"]] = value
+        return values if sorted(values) == executors and all(len(v) == 3 for v in values.values()) else None
+    values = prom.wait_for(slots, f"the open, queued and running slots of {executors}", timeout=90)
+    for executor, series in values.items():
+        assert sum(series.values()) == parallelism, f"{executor}: {series} do not add up to parallelism {parallelism}"
     print(f"executor: {values}")
 
 

@@ -35,6 +35,12 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 HISTOGRAM_BUCKETS = (0.01, 0.1, 0.5, 1, 5, 30, 120, 600, 3600, 14400)
 # A bound on memory that no sender (task code included) can push past: new series beyond it are dropped.
 DEFAULT_MAX_SERIES = 20000
+# With more than one executor configured (Celery and Edge), the scheduler names each executor's slot gauges
+# after its class, airflow.executor.open_slots.CeleryExecutor; one executor gives airflow.executor.open_slots. The class
+# becomes an "executor" label, so that one series name (what the alert rules and the dashboard query) holds
+# every executor's value.
+_PER_EXECUTOR = re.compile(
+    r"^((?:[A-Za-z0-9_.-]+\.)?executor\.(?:open_slots|queued_tasks|running_tasks))\.([A-Za-z][A-Za-z0-9_]{0,63})$")
 
 
 def prometheus_name(statsd_name: str) -> str:
@@ -69,6 +75,8 @@ def parse_line(line: str):
     if not name:
         raise ParseError("empty name")
     labels = {}
+    if per_executor := _PER_EXECUTOR.match(name):
+        name, labels["executor"] = per_executor.groups()
     for tag in tags:
         key, sep, value = tag.partition("=")
         key = prometheus_name(key)
