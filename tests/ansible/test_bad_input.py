@@ -36,12 +36,14 @@ def make_inventory(tmp_path: Path, empty_groups=(), git_server=False) -> Path:
 def ansible_env(tmp_path: Path) -> dict:
     """A throwaway HOME, so the secrets this run generates on the controller land in tmp_path.
 
-    One fork: the hosts take each check in inventory order (ghost-main first), so when a value fails on two
-    hosts the message printed is always the same host's, not whichever worker process answered first."""
+    Eight forks, every host of the ghost inventory at once: a run spends most of its time waiting on one worker
+    process at a time otherwise (measured: about 40% longer). A check runs on every host before
+    any_errors_fatal stops the play, so each host that breaks a rule prints its message either way; only their
+    order varies, and the needles do not depend on it."""
     (tmp_path / "home").mkdir(exist_ok=True)
     return dict(os.environ, HOME=str(tmp_path / "home"), AGK_CLUSTER_NAME="badinput",
                 ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-                ANSIBLE_FORKS="1")
+                ANSIBLE_FORKS="8")
 
 
 def run_site(tmp_path: Path, extra_vars: dict | None = None, empty_groups=(), git_server=False, tags=None):
