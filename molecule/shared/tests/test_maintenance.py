@@ -71,7 +71,20 @@ def run_job(h, job: str):
     return journal
 
 
-def timers_are_on(h, jobs: list) -> None:
+def timers_are_on(h, jobs: list, timeout: float = 60) -> None:
+    """Every job's timer is enabled, active and scheduled; checked again for up to timeout seconds, since a timer
+    whose service is running at that moment (the log shipping runs often) can briefly show no next run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _timers_are_on(h, jobs)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(5)
+
+
+def _timers_are_on(h, jobs: list) -> None:
     listed = h.check_output("systemctl list-timers --all --no-legend --no-pager 'airflow-maintenance-*'")
     for job in jobs:
         timer = f"airflow-maintenance-{job}.timer"
