@@ -51,7 +51,10 @@ if EDGE_CONFIGURED:
             ctx = get_current_context()
             # A stand-in for a slow download: long enough, when asked, to restart the Edge worker under it.
             time.sleep(int(ctx["params"].get("work_seconds") or 0))
-            target = nas_dir() / f"{plan['day']}.txt"
+            # One file per run, named after its day and run: two runs of the same day never overwrite each other's
+            # file before its consumer has read it.
+            run = "".join(c if c.isalnum() or c in "-_." else "_" for c in ctx["run_id"])
+            target = nas_dir() / f"{plan['day']}-{run}.txt"
             content = f"day {plan['day']}: fetched on {socket.gethostname()}, planned on {plan['planned_on']}\n"
             # Written under a temporary name and renamed: a reader never sees half a file.
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
