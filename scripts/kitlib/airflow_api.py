@@ -72,15 +72,23 @@ class AirflowApi:
 
     # --- DAGs and runs ----------------------------------------------------------------------------
     def wait_dag(self, dag_id: str, timeout: float = 300) -> dict:
-        """Wait until the DAG processor has parsed the DAG (it appears in the API)."""
+        """Wait until the DAG processor has parsed the DAG: it appears in the API and is not stale.
+
+        A stale DAG (its file was gone at the last listing, or not parsed lately) is still listed, but the API
+        refuses to trigger it (404): a test that writes a DAG file right after removing one of the same id
+        sees the old row first."""
         deadline = time.monotonic() + timeout
+        dag = None
         while time.monotonic() < deadline:
             resp = self._call("GET", f"/api/v2/dags/{dag_id}")
             if resp.status_code == 200:
-                return resp.json()
+                dag = resp.json()
+                if not dag.get("is_stale"):
+                    return dag
             time.sleep(1)
         errors = self.get("/api/v2/importErrors").get("import_errors", [])
-        raise TimeoutError(f"DAG {dag_id} not visible after {timeout}s; import errors: {errors}")
+        seen = "not listed" if dag is None else f"listed but stale (last parsed {dag.get('last_parsed_time')})"
+        raise TimeoutError(f"DAG {dag_id} {seen} after {timeout}s; import errors: {errors}")
 
     def enable(self, dag_id: str, timeout: float = 300) -> dict:
         """Wait until the DAG is parsed, then unpause it (new DAGs start paused)."""
@@ -97,8 +105,16 @@ class AirflowApi:
         if logical_date == "now":
             logical_date = datetime.now(timezone.utc).isoformat()
         body = {"logical_date": logical_date, "conf": conf or {}}
-        resp = self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
-        resp.raise_for_status()
+        # The API refuses a DAG it lists as stale (404), and CI saw a 404 right after the DAG was listed (the
+        # probe DAG on the demo cluster): a bounded retry, then the error with the API's reason.
+        deadline = time.monotonic() + 60
+        while True:
+            resp = self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
+            if resp.status_code != 404 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        if not resp.ok:
+            raise requests.HTTPError(f"trigger {dag_id}: {resp.status_code} {resp.text[:500]}", response=resp)
         return resp.json()["dag_run_id"]
 
     def run_state(self, dag_id: str, run_id: str) -> str:
