@@ -1,5 +1,8 @@
-"""NAS pipeline, part 2: runs when example_nas_producer's Edge task has written the day's file to the NAS folder
-(its `nas_filestorage` Asset event names the file) and parses it on a Celery worker, which mounts the same NAS.
+"""NAS pipeline, part 2: runs when example_nas_producer's Edge task has written a file to the NAS folder (its
+`nas_filestorage` Asset event names the file) and parses it on a Celery worker, which mounts the same NAS.
+
+Events that arrive while a consumer run is queued are consumed together by the next run: a run parses the file of
+every event that triggered it, so none is skipped when two producer runs finish close together.
 """
 from __future__ import annotations
 
@@ -25,10 +28,14 @@ def example_nas_consumer():
     @task
     def parse() -> dict:
         events = get_current_context()["triggering_asset_events"][NAS_FILESTORAGE]
-        path = Path(events[-1].extra["path"])
-        content = path.read_text()
-        print(f"read {path} on {socket.gethostname()}: {content.strip()}")
-        return {"path": str(path), "content": content, "host": socket.gethostname(), "lines": content.count("\n")}
+        files = []
+        for event in events:
+            path = Path(event.extra["path"])
+            content = path.read_text()
+            print(f"read {path} on {socket.gethostname()}: {content.strip()}")
+            files.append({"path": str(path), "content": content, "lines": content.count("\n"),
+                          "source_run_id": event.source_run_id})
+        return {"host": socket.gethostname(), "files": files}
 
     parse()
 

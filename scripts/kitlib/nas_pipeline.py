@@ -14,17 +14,18 @@ def xcom(api, dag_id: str, run_id: str, task_id: str):
                    params={"deserialize": "true"})["value"]
 
 
-def consumer_run_after(api, produced_at: str, timeout: float = 180) -> str:
-    """The consumer run the producer's Asset event started: the first asset-triggered run queued after it."""
+def consumer_run_for(api, producer_run_id: str, timeout: float = 180) -> str:
+    """The consumer run the producer run's Asset event started (the API lists the runs each event created). A
+    scheduled producer run next to ours may start a consumer run of its own, or share one with ours."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = api.get(f"/api/v2/dags/{CONSUMER}/dagRuns",
-                       params={"run_type": "asset_triggered", "order_by": "-run_after", "limit": 5})["dag_runs"]
-        fresh = [r for r in runs if (r.get("queued_at") or r.get("run_after") or "") > produced_at]
-        if fresh:
-            return fresh[-1]["dag_run_id"]
+        events = api.get("/api/v2/assets/events", params={"source_dag_id": PRODUCER, "source_run_id": producer_run_id,
+                                                          "source_task_id": EDGE_TASK})["asset_events"]
+        created = [run["run_id"] for event in events for run in event["created_dagruns"] if run["dag_id"] == CONSUMER]
+        if created:
+            return created[0]
         time.sleep(2)
-    raise TimeoutError(f"no {CONSUMER} run was started by the Asset event within {timeout}s")
+    raise TimeoutError(f"no {CONSUMER} run was started by the Asset event of {producer_run_id} within {timeout}s")
 
 
 def run(api, work_seconds: int = 0, timeout: float = 600, started=None) -> dict:
@@ -43,13 +44,15 @@ def run(api, work_seconds: int = 0, timeout: float = 600, started=None) -> dict:
     if state != "success":
         return summary
     written = xcom(api, PRODUCER, run_id, EDGE_TASK)
-    produced_at = max(ti["end_date"] for ti in producer_tis if ti["task_id"] == EDGE_TASK)
-    consumer_id = consumer_run_after(api, produced_at)
+    consumer_id = consumer_run_for(api, run_id)
     consumer_state = api.wait_run(CONSUMER, consumer_id, timeout=timeout)
     consumer_tis = api.task_instances(CONSUMER, consumer_id)
     summary["written"] = written
     summary["consumer"] = {"run_id": consumer_id, "state": consumer_state,
                            "hosts": {ti["task_id"]: ti["hostname"] for ti in consumer_tis}}
     if consumer_state == "success":
-        summary["read"] = xcom(api, CONSUMER, consumer_id, "parse")
+        parsed = xcom(api, CONSUMER, consumer_id, "parse")
+        # What the consumer read of this producer run's file (the run may have parsed others too).
+        summary["read"] = next((dict(f, host=parsed["host"]) for f in parsed["files"] if f["source_run_id"] == run_id),
+                               {"files": parsed["files"]})
     return summary

@@ -53,10 +53,14 @@ def clone_head(name: str) -> str:
 
 
 def unit_pids(name: str) -> dict:
-    # services only: the maintenance timers (airflow-maintenance-*.timer) have no MainPID
+    """MainPID of every Airflow daemon on the VM. Oneshot jobs (the maintenance timers' services, the log shipping a
+    worker instance's start pulls in) are left out: one that happens to be running has a PID that changes with
+    every run, whatever the deploy did."""
     out = vm(name, "bash", "-c", "systemctl list-units --type=service --no-legend --plain 'airflow-*' | awk '{print $1}' | "
-                                 "while read u; do echo \"$u $(systemctl show -p MainPID --value $u)\"; done")
-    return dict(line.split() for line in out.splitlines() if line.strip())
+                                 "while read u; do echo \"$u $(systemctl show -p Type --value $u) "
+                                 "$(systemctl show -p MainPID --value $u)\"; done")
+    return {unit: pid for unit, kind, pid in (line.split() for line in out.splitlines() if line.strip())
+            if kind != "oneshot"}
 
 
 def unit_times(name: str, unit: str) -> dict:
