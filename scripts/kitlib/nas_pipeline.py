@@ -3,6 +3,7 @@ Edge task writing the day's file to the NAS folder and publishing the nas_filest
 example_nas_consumer run that Asset event starts (a Celery task reading the file). Used by `make demo` and the
 Edge tests."""
 import time
+from datetime import datetime, timezone
 
 PRODUCER = "example_nas_producer"
 CONSUMER = "example_nas_consumer"
@@ -12,6 +13,28 @@ EDGE_TASK = "download"
 def xcom(api, dag_id: str, run_id: str, task_id: str):
     return api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
                    params={"deserialize": "true"})["value"]
+
+
+def settle(api, timeout: float = 300) -> None:
+    """Wait until what Airflow runs by itself once the pair is unpaused has gone through: the producer's scheduled
+    run (it is @daily, and unpausing it starts the last day's run) has ended, and the consumer has no Asset event
+    waiting for its run. An event arriving while another waits would not get a run of its own: Airflow 3.3 keeps
+    one queue entry per consumer (a second insert does nothing) and the run it creates consumes the events up to
+    that entry's time only, so the later event waits for the next one (Known limitations, README)."""
+    deadline = time.monotonic() + timeout
+    state = {}
+    while time.monotonic() < deadline:
+        due = api.get(f"/api/v2/dags/{PRODUCER}").get("next_dagrun_run_after")
+        state = {
+            "producer run due": bool(due) and datetime.fromisoformat(due.replace("Z", "+00:00")) <= datetime.now(timezone.utc),
+            "producer runs active": api.get(f"/api/v2/dags/{PRODUCER}/dagRuns",
+                                            params={"state": ["queued", "running"], "limit": 1})["total_entries"],
+            "consumer events queued": api.get(f"/api/v2/dags/{CONSUMER}/assets/queuedEvents")["total_entries"],
+        }
+        if not any(state.values()):
+            return
+        time.sleep(2)
+    raise TimeoutError(f"the NAS pipeline did not settle within {timeout}s: {state}")
 
 
 def consumer_run_for(api, producer_run_id: str, timeout: float = 180) -> str:
@@ -32,6 +55,7 @@ def run(api, work_seconds: int = 0, timeout: float = 600, started=None) -> dict:
     """Run the pipeline once; started(run_id) is called once the producer is triggered. Returns what ran where."""
     for dag_id in (PRODUCER, CONSUMER):
         api.enable(dag_id)
+    settle(api)
     run_id = api.trigger(PRODUCER, conf={"work_seconds": work_seconds})
     if started:
         started(run_id)
