@@ -8,7 +8,10 @@ are copied from the control machine, as in Molecule), so a running demo is not d
    already cached (their one-time build is timed separately);
 2. idempotent re-run of `ansible-playbook site.yml` on the running cluster (must report changed=0);
 3. a DAG of 100 trivial tasks: wall time from trigger to success, and the run's own start->end time
-   (median of FANOUT_RUNS runs); then one more run while the DB VM counts each component's connections;
+   (median of FANOUT_RUNS runs), alternating with the same runs on the bare-process reference (bench/
+   bare_reference.py: the same lock configured by hand on one more VM, no systemd, TLS or metrics), each side
+   frozen while the other runs, and the ratio of the two medians; then one more run while the DB VM counts each
+   component's connections;
 4. what Redis TLS costs: the same DAG after converging with airflow_redis_tls=false (plain Redis), again
    FANOUT_RUNS runs, on the same cluster;
 5. the VMs' venv on disk, and the memory of the main VM's services when idle (systemd's MemoryCurrent);
@@ -32,9 +35,13 @@ from kitlib import paths, testbed, wheelhouse
 from kitlib.airflow_api import AirflowApi
 from kitlib.shell import run
 
+from bare_reference import BareReference
+
 REPO = paths.REPO
 BIN = Path(sys.prefix) / "bin"  # the control venv's tools (ansible-playbook), run by its python
 BENCH_PORTS = {"airflow_api_port": 18180, "airflow_flower_port": 15555}
+BARE_API_PORT = 18280
+FANOUT_DAG = REPO / "bench" / "dags" / "bench_fanout_100.py"
 FANOUT_RUNS = 3
 RESULTS = REPO / "bench" / "results.md"
 README = REPO / "README.md"
@@ -76,14 +83,84 @@ def fanout(api: AirflowApi) -> dict:
     tis = api.task_instances("bench_fanout_100", run_id)
     first = min(datetime.fromisoformat(t["start_date"].replace("Z", "+00:00")) for t in tis)
     last = max(datetime.fromisoformat(t["end_date"].replace("Z", "+00:00")) for t in tis)
-    return {"wall": wall, "span": (last - first).total_seconds(), "state": state,
-            "per_host": dict(collections.Counter(t["hostname"] for t in tis))}
+    return {"wall": wall, "span": (last - first).total_seconds(), "state": state, "run_id": run_id,
+            "started": start, "per_host": dict(collections.Counter(t["hostname"] for t in tis))}
+
+
+def stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def task_profile(api: AirflowApi, run: dict, worker_durations: list) -> dict:
+    """Where a trivial task's time goes, as medians over the run's 100 tasks (ms): the scheduler queueing it,
+    then from queued to running (the broker, the worker taking it, the supervisor starting the task process,
+    which parses the DAG file and tells the execution API it runs), then running to done (the task itself and
+    its execution API calls: XCom, state); and the Celery worker's own time per task (from receiving it to
+    its end, the log upload included), from the workers' logs."""
+    tis = api.task_instances("bench_fanout_100", run["run_id"])
+    dag_run = api.get(f"/api/v2/dags/bench_fanout_100/dagRuns/{run['run_id']}")
+
+    def med(values):
+        values = sorted(values)
+        return round(values[len(values) // 2] * 1000) if values else None
+
+    spans = {
+        "run start -> task queued": [(stamp(t["queued_when"]) - stamp(dag_run["start_date"])).total_seconds()
+                                     for t in tis if t.get("queued_when")],
+        "queued -> running": [(stamp(t["start_date"]) - stamp(t["queued_when"])).total_seconds()
+                              for t in tis if t.get("queued_when") and t.get("start_date")],
+        "running -> done": [(stamp(t["end_date"]) - stamp(t["start_date"])).total_seconds()
+                            for t in tis if t.get("start_date") and t.get("end_date")],
+        "Celery worker: received -> finished": worker_durations,
+    }
+    return {name: med(values) for name, values in spans.items()}
+
+
+def celery_durations(log_text: str) -> list:
+    """Celery's "Task ...execute_workload[...] succeeded in 1.23s" lines: seconds per task."""
+    return [float(x) for x in re.findall(r"execute_workload\[[^]]+\] succeeded in ([0-9.]+)s", log_text)]
 
 
 def fanout_runs(api: AirflowApi) -> tuple[list[dict], dict]:
     """FANOUT_RUNS runs and the median one (by wall time)."""
     runs = sorted((fanout(api) for _ in range(FANOUT_RUNS)), key=lambda r: r["wall"])
     return runs, runs[len(runs) // 2]
+
+
+def median(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+
+
+def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list) -> tuple[list, list]:
+    """FANOUT_RUNS runs on the kit's cluster and as many on the bare reference, alternating, after one warm-up
+    run each (not counted: the first run of a fresh worker pays its imports). While one side runs, the other's
+    Airflow VMs are frozen (docker pause), so neither takes CPU from the other."""
+    bare_api = bare.api()
+    bare_api.login()
+    bare_api.enable("bench_fanout_100")
+    kit, ref = [], []
+    for n in range(FANOUT_RUNS + 1):
+        bare.pause()
+        try:
+            result = fanout(api)
+        finally:
+            bare.unpause()
+        if n:
+            kit.append(result)
+        run(["docker", "pause", *kit_vms], capture=True)
+        try:
+            result = fanout(bare_api)
+        finally:
+            run(["docker", "unpause", *kit_vms], capture=True)
+        if n:
+            ref.append(result)
+    return kit, ref
+
+
+def kit_worker_log(bed, since: float) -> str:
+    """The Celery workers' journal on every worker VM since a time (Unix seconds)."""
+    return "\n".join(vm_output(name, f"journalctl -q -o cat --since @{int(since)} -u 'airflow-worker@*'")
+                     for name in bed.group("airflow_workers"))
 
 
 def vm_output(name: str, command: str) -> str:
@@ -132,6 +209,18 @@ def db_connections_during(api: AirflowApi, db_vm: str, database: str) -> dict:
     return {"total": total, **dict(sorted(peak.items()))}
 
 
+def bed_value(name: str, default=None):
+    """A variable of the local inventory's group_vars/all.yml, or the role default."""
+    import yaml
+    values = yaml.safe_load((paths.LOCAL_INVENTORY.parent / "group_vars" / "all.yml").read_text()) or {}
+    if name in values:
+        return values[name]
+    try:
+        return testbed.role_default(name)
+    except KeyError:
+        return default
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="leave the benchmark cluster running")
@@ -176,14 +265,34 @@ def main() -> int:
         results["main VM's Airflow + Redis services, idle: MemoryCurrent (MB)"] = total
         results["main VM's services, idle, per unit (MB)"] = per_unit
 
-        # 3. 100 trivial tasks (Redis over TLS, the default)
+        # 3. 100 trivial tasks (Redis over TLS, the default), against the bare-process reference
         api.enable("bench_fanout_100")
-        runs, median = fanout_runs(api)
-        results[f"100 trivial tasks: trigger to success (s), median of {FANOUT_RUNS}"] = round(median["wall"], 1)
+        workers = bed.group("airflow_workers")
+        bare = BareReference(bed, "bench", BARE_API_PORT, workers=len(workers) * int(bed_value("airflow_worker_instances", 1)),
+                             concurrency=int(bed_value("airflow_worker_concurrency")), dag_file=FANOUT_DAG)
+        try:
+            results["bare reference: install on one VM, by hand (s)"] = round(bare.install(image, wheels), 1)
+            bare.start()
+            kit_vms = bed.group("airflow_main") + workers
+            runs, ref_runs = fanout_against_reference(api, bare, kit_vms)
+            ref_profile = task_profile(bare.api(), ref_runs[-1], celery_durations(bare.worker_logs()))
+        finally:
+            if not args.keep:
+                bare.down()
+        median_run, ref_median = median(runs), median(ref_runs)
+        results[f"100 trivial tasks: trigger to success (s), median of {FANOUT_RUNS}"] = round(median_run["wall"], 1)
         results["100 trivial tasks: every run (s)"] = ", ".join(f"{r['wall']:.1f}" for r in runs)
-        results["100 trivial tasks: first task start to last task end (s)"] = round(median["span"], 1)
-        results["100 trivial tasks: per host"] = median["per_host"]
-        tls_states = {r["state"] for r in runs}
+        results["100 trivial tasks: first task start to last task end (s)"] = round(median_run["span"], 1)
+        results["100 trivial tasks: per host"] = median_run["per_host"]
+        results[f"bare reference, 100 trivial tasks: trigger to success (s), median of {FANOUT_RUNS}"] = \
+            round(ref_median["wall"], 1)
+        results["bare reference: every run (s)"] = ", ".join(f"{r['wall']:.1f}" for r in ref_runs)
+        results["kit / bare reference (median to median)"] = round(median_run["wall"] / ref_median["wall"], 2)
+        last, ref_last = runs[-1], ref_runs[-1]
+        results["one trivial task, kit: where the time goes (ms, medians)"] = task_profile(
+            api, last, celery_durations(kit_worker_log(bed, time.time() - (time.monotonic() - last["started"]) - 5)))
+        results["one trivial task, bare reference: where the time goes (ms, medians)"] = ref_profile
+        tls_states = {r["state"] for r in runs + ref_runs}
         connections = db_connections_during(api, bed.group("airflow_db_local")[0], "airflow")
         results["metadata DB connections at peak during a 100-task run: all"] = connections.pop("total")
         results["metadata DB connections at peak, per component"] = connections
