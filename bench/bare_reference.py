@@ -6,7 +6,7 @@ Its processes are started from a shell: Redis (plain, on that VM), the API serve
 the triggerer and as many Celery workers as the kit's cluster has worker instances, with the kit's concurrency.
 It shares what the kit's cluster also reaches over the network: the benchmark cluster's PostgreSQL (a database of
 its own, SSL required as there) and GCS emulator (remote logging on, as in the kit), so each task does the same
-work. Only the 100-task DAG is in its DAG folder.
+work, and its DAG folder holds the same files as the kit's (the DAG processor parses them all on both sides).
 
 The benchmark freezes one side while it measures the other (`docker pause`: a frozen process uses no CPU), and
 alternates them, so both see the same machine.
@@ -40,7 +40,7 @@ def sh(name: str, script: str, check: bool = True) -> str:
 
 class BareReference:
     def __init__(self, bed: testbed.Testbed, cluster_name: str, loopback_port: int, workers: int, concurrency: int,
-                 dag_file: Path):
+                 dag_files: list):
         self.bed = bed
         self.name = f"{bed.prefix}-bare"
         self.host_bed = testbed.Testbed(bed.prefix, {"bare_reference": [self.name]},
@@ -48,7 +48,7 @@ class BareReference:
                                                                  {testbed.PORTS_VAR: {"airflow_api_port": loopback_port}})},
                                         {}, None)
         self.store = paths.SECRETS_ROOT / cluster_name
-        self.workers, self.concurrency, self.dag_file = workers, concurrency, dag_file
+        self.workers, self.concurrency, self.dag_files = workers, concurrency, list(dag_files)
         self.db_host = bed.group("airflow_db_local")[0]
         self.gcs_host = bed.group("gcs_emulator")[0]
         self.password = secrets.token_urlsafe(18)
@@ -57,6 +57,7 @@ class BareReference:
     def install(self, image: str, wheels: str) -> float:
         """Start the VM and install the lock, Redis and the config; returns the seconds it took."""
         start = time.monotonic()
+        self.down()  # a VM left over from an earlier run may still run processes: start from nothing
         testbed.up(self.host_bed, image, wheels)
         lock = paths.AIRFLOW_LOCK.read_text()
         installer = paths.INSTALLER_LOCK.read_text()
@@ -77,7 +78,8 @@ class BareReference:
             # the kit's Redis unit is not here: stop Debian's, Redis runs by hand below
             systemctl disable --now redis-server >/dev/null 2>&1 || true
         """)
-        run(["docker", "cp", str(self.dag_file), f"{self.name}:{HOME}/home/dags/"], capture=True)
+        for dag_file in self.dag_files:
+            run(["docker", "cp", str(dag_file), f"{self.name}:{HOME}/home/dags/"], capture=True)
         self._write_config()
         self._create_database()
         self.airflow("db migrate")
@@ -127,10 +129,16 @@ class BareReference:
             input=json.dumps({ADMIN: self.password}), capture=True)
 
     def _create_database(self) -> None:
+        """A database of its own on the cluster's PostgreSQL, which admits the airflow user over SSL to it too."""
         sh(self.db_host, f"""
             cd /
             runuser -u postgres -- psql -qAtc "select 1 from pg_database where datname = '{DATABASE}'" | grep -q 1 ||
                 runuser -u postgres -- psql -qc 'create database {DATABASE} owner airflow'
+            hba=$(runuser -u postgres -- psql -qAtc 'show hba_file')
+            grep -q '^hostssl {DATABASE} ' "$hba" || {{
+                echo 'hostssl {DATABASE} airflow 0.0.0.0/0 scram-sha-256' >> "$hba"
+                runuser -u postgres -- psql -qc 'select pg_reload_conf()' >/dev/null
+            }}
         """)
 
     def airflow(self, args: str) -> str:

@@ -41,7 +41,6 @@ REPO = paths.REPO
 BIN = Path(sys.prefix) / "bin"  # the control venv's tools (ansible-playbook), run by its python
 BENCH_PORTS = {"airflow_api_port": 18180, "airflow_flower_port": 15555}
 BARE_API_PORT = 18280
-FANOUT_DAG = REPO / "bench" / "dags" / "bench_fanout_100.py"
 FANOUT_RUNS = 3
 RESULTS = REPO / "bench" / "results.md"
 README = REPO / "README.md"
@@ -131,7 +130,8 @@ def median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
 
 
-def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list) -> tuple[list, list]:
+def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list,
+                             shared_vms: list) -> tuple[list, list]:
     """FANOUT_RUNS runs on the kit's cluster and as many on the bare reference, alternating, after one warm-up
     run each (not counted: the first run of a fresh worker pays its imports). While one side runs, the other's
     Airflow VMs are frozen (docker pause), so neither takes CPU from the other."""
@@ -142,19 +142,78 @@ def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list
     for n in range(FANOUT_RUNS + 1):
         bare.pause()
         try:
+            before = cpu_snapshot(kit_vms + shared_vms)
             result = fanout(api)
+            result["cpu"] = cpu_used(before, cpu_snapshot(kit_vms + shared_vms))
         finally:
             bare.unpause()
         if n:
             kit.append(result)
         run(["docker", "pause", *kit_vms], capture=True)
         try:
+            before = cpu_snapshot([bare.name] + shared_vms)
             result = fanout(bare_api)
+            result["cpu"] = cpu_used(before, cpu_snapshot([bare.name] + shared_vms))
         finally:
             run(["docker", "unpause", *kit_vms], capture=True)
         if n:
             ref.append(result)
     return kit, ref
+
+
+# Run with the VM's own python3: the CPU time each session on the VM has used so far, by the command of its leader.
+# systemd starts every service in a session of its own, and the bare reference starts each process with setsid,
+# so a session is one daemon with all its children (a task process is reaped by its worker, whose children's
+# time then holds it).
+CPU_BY_SESSION = r"""
+import json, os
+hz = os.sysconf("SC_CLK_TCK")
+sessions, leaders = {}, {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+        fields = stat.rsplit(")", 1)[1].split()
+        sid = fields[3]
+        sessions[sid] = sessions.get(sid, 0) + sum(int(x) for x in fields[11:15]) / hz
+        if sid == pid:
+            argv = open(f"/proc/{pid}/cmdline").read().replace(chr(0), " ")
+            leaders[sid] = " ".join(os.path.basename(word) for word in argv.split()[:4])
+    except OSError:
+        pass
+totals = {}
+for sid, seconds in sessions.items():
+    label = leaders.get(sid, "other")
+    totals[label] = totals.get(label, 0) + seconds
+print(json.dumps(totals))
+"""
+
+
+# A session leader's command (setproctitle may have rewritten it) -> the component it is.
+COMPONENTS = [(r"celery(d| worker)", "Celery worker"), (r"scheduler", "scheduler"), (r"api.server", "API server"),
+              (r"dag.processor|DagFileProcessor", "DAG processor"), (r"triggerer", "triggerer"), (r"flower", "Flower"),
+              (r"redis", "Redis"), (r"postgres", "PostgreSQL"), (r"statsd", "StatsD exporter"),
+              (r"gcs|404", "GCS emulator"), (r"journald", "journald")]
+
+
+def cpu_snapshot(names: list) -> dict:
+    """{vm: {session leader: CPU seconds so far}} for each VM."""
+    return {name: json.loads(run(["docker", "exec", "-i", name, "python3", "-"], input=CPU_BY_SESSION,
+                                 capture=True).stdout) for name in names}
+
+
+def cpu_used(before: dict, after: dict, tasks: int = 100) -> dict:
+    """CPU seconds per component between two snapshots (components under 0.5 s folded into "rest"), and the total
+    per task in ms."""
+    used = collections.Counter()
+    for vm, now in after.items():
+        role = vm.rsplit("-", 1)[-1].rstrip("0123456789")
+        for label, seconds in now.items():
+            name = next((name for pattern, name in COMPONENTS if re.search(pattern, label)), label.split(" ")[0])
+            used[f"{role}: {name}"] += seconds - before.get(vm, {}).get(label, 0)
+    total = sum(used.values())
+    shown = {k: round(v, 1) for k, v in used.most_common() if v >= 0.5}
+    shown["rest"] = round(total - sum(shown.values()), 1)
+    return {"CPU s per component": shown, "CPU ms per task, all VMs": round(total * 1000 / tasks)}
 
 
 def kit_worker_log(bed, since: float) -> str:
@@ -269,12 +328,14 @@ def main() -> int:
         api.enable("bench_fanout_100")
         workers = bed.group("airflow_workers")
         bare = BareReference(bed, "bench", BARE_API_PORT, workers=len(workers) * int(bed_value("airflow_worker_instances", 1)),
-                             concurrency=int(bed_value("airflow_worker_concurrency")), dag_file=FANOUT_DAG)
+                             concurrency=int(bed_value("airflow_worker_concurrency")),
+                             dag_files=sorted(dags.glob("*.py")))
         try:
             results["bare reference: install on one VM, by hand (s)"] = round(bare.install(image, wheels), 1)
             bare.start()
             kit_vms = bed.group("airflow_main") + workers
-            runs, ref_runs = fanout_against_reference(api, bare, kit_vms)
+            shared_vms = bed.group("airflow_db_local") + bed.group("gcs_emulator")
+            runs, ref_runs = fanout_against_reference(api, bare, kit_vms, shared_vms)
             ref_profile = task_profile(bare.api(), ref_runs[-1], celery_durations(bare.worker_logs()))
         finally:
             if not args.keep:
@@ -292,6 +353,8 @@ def main() -> int:
         results["one trivial task, kit: where the time goes (ms, medians)"] = task_profile(
             api, last, celery_durations(kit_worker_log(bed, time.time() - (time.monotonic() - last["started"]) - 5)))
         results["one trivial task, bare reference: where the time goes (ms, medians)"] = ref_profile
+        results["CPU during the median 100-task run, kit"] = median_run["cpu"]
+        results["CPU during the median 100-task run, bare reference"] = ref_median["cpu"]
         tls_states = {r["state"] for r in runs + ref_runs}
         connections = db_connections_during(api, bed.group("airflow_db_local")[0], "airflow")
         results["metadata DB connections at peak during a 100-task run: all"] = connections.pop("total")

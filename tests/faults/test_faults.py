@@ -194,6 +194,37 @@ def test_run_survives(api, results, fault):
     assert not missing, f"{fault}: logs not in the bucket: {missing}"
 
 
+def test_worker_restart_with_redis_frozen(api, results):
+    """A Redis that keeps its connections but answers nothing (frozen with SIGSTOP; a network partition or a TLS
+    client against a plain Redis look the same to a worker) must not hang a worker's graceful restart: every
+    read from Redis gives up after the kit's socket timeout (30 s), Celery's warm shutdown finishes, and the new
+    worker connects once Redis answers again. Without that timeout the restart waited forever."""
+    assert cluster_whole(api, time.time() - 60), "the cluster was not whole before the fault"
+    frozen_at = time.time()
+    vm(MAIN, "kill -STOP $(pidof redis-server)")
+    try:
+        time.sleep(5)  # the workers' next broker call is now waiting on Redis
+        started = time.monotonic()
+        restart = vm(WORKERS[0], "timeout 150 systemctl restart airflow-worker@1")
+        restart_took = time.monotonic() - started
+    finally:
+        vm(MAIN, "kill -CONT $(pidof redis-server)")
+    thawed = time.monotonic()
+    whole_after = None
+    while time.monotonic() < thawed + 180:
+        if cluster_whole(api, frozen_at):
+            whole_after = time.monotonic() - thawed
+            break
+        time.sleep(2)
+    results["Redis frozen, a worker restarted meanwhile"] = {
+        "whole again after (s)": round(whole_after or -1), "run ended after (s)": round(restart_took),
+        "state": "restart done" if restart.returncode == 0 else "restart hung", "tasks retried": 0}
+    print(f"\nRedis frozen: `systemctl restart airflow-worker@1` took {restart_took:.0f} s "
+          f"(rc {restart.returncode}); whole again {whole_after and round(whole_after)} s after Redis answered")
+    assert restart.returncode == 0, f"the worker's restart hung with Redis frozen ({restart_took:.0f} s)"
+    assert whole_after is not None, "the cluster was not whole again within 180 s of Redis answering"
+
+
 LOGS_DIR = testbed.role_default("airflow_logs_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
 # The main VM's log file system, for this test: a small tmpfs holding what the logs directory holds, bound over
 # it (the test bed's VMs share the host's disk, which cannot be filled). The daemons that write there are
