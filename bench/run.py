@@ -62,8 +62,21 @@ def recap_changed(output: str) -> int:
 
 
 def playbook(inventory: str, env: dict, *extra: str) -> tuple[float, str]:
+    # every task's time in the recap (ansible.cfg's profile_tasks), not only the slowest 20
     return timed([str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", *extra],
-                 cwd=paths.ANSIBLE_DIR, env=env)
+                 cwd=paths.ANSIBLE_DIR, env=dict(env, PROFILE_TASKS_TASK_OUTPUT_LIMIT="all"))
+
+
+def time_by_role(output: str, top: int = 8) -> dict:
+    """The playbook's task times (profile_tasks' recap) summed by role, the largest first; tasks outside a role
+    count as "(plays)"."""
+    recap = output.split("TASKS RECAP", 1)[-1]
+    by_role = collections.Counter()
+    for name, seconds in re.findall(r"^(.*?) -+ ([0-9.]+)s$", recap, re.M):
+        by_role[name.split(" : ", 1)[0] if " : " in name else "(plays)"] += float(seconds)
+    shown = {role: round(t, 1) for role, t in by_role.most_common(top)}
+    shown["rest"] = round(sum(by_role.values()) - sum(shown.values()), 1)
+    return shown
 
 
 def run_example(api: AirflowApi) -> str:
@@ -298,24 +311,35 @@ def main() -> int:
             shutil.copy(src, dags)
         dag_vars = ["-e", json.dumps({"airflow_dags_source_dir": f"{dags}/"})]
 
+        workers = bed.group("airflow_workers")
+        bare = BareReference(bed, "bench", BARE_API_PORT, workers=len(workers) * int(bed_value("airflow_worker_instances", 1)),
+                             concurrency=int(bed_value("airflow_worker_concurrency")),
+                             dag_files=sorted(dags.glob("*.py")))
+
         # 1. cold: nothing running -> a successful example DAG run (image and wheelhouse cached)
+        bare.down()  # a reference VM an interrupted run left would hold the network
         testbed.down(bed)
         shutil.rmtree(paths.SECRETS_ROOT / "bench", ignore_errors=True)
         image, wheels = testbed.ensure_image(), wheelhouse.ensure()
         start = time.monotonic()
         testbed.up(bed, image, wheels)
-        playbook(inventory, env, *dag_vars)
+        vms_up = time.monotonic()
+        converge, out = playbook(inventory, env, *dag_vars)
         api = AirflowApi.for_cluster(bed, "bench")
         api.wait_healthy()
         api.login()
         state = run_example(api)
         results["cold start to a successful DAG run (s)"] = round(time.monotonic() - start, 1)
+        results["cold start phases (s)"] = {"start the VMs": round(vms_up - start, 1), "site.yml": round(converge, 1),
+                                            "first DAG run": round(time.monotonic() - vms_up - converge, 1)}
+        results["cold site.yml: task time by role (s)"] = time_by_role(out)
         results["example DAG run"] = state
 
         # 2. idempotent re-run
         took, out = playbook(inventory, env, *dag_vars)
         results["idempotent re-run of site.yml (s)"] = round(took, 1)
         results["changed tasks on re-run"] = recap_changed(out)
+        results["re-run: task time by role (s)"] = time_by_role(out)
 
         # 5. footprint: the venv, and the main VM's services idle (after a minute with nothing to run)
         results["VMs' venv (MB)"] = venv_megabytes(bed.group("airflow_workers")[0])
@@ -326,10 +350,6 @@ def main() -> int:
 
         # 3. 100 trivial tasks (Redis over TLS, the default), against the bare-process reference
         api.enable("bench_fanout_100")
-        workers = bed.group("airflow_workers")
-        bare = BareReference(bed, "bench", BARE_API_PORT, workers=len(workers) * int(bed_value("airflow_worker_instances", 1)),
-                             concurrency=int(bed_value("airflow_worker_concurrency")),
-                             dag_files=sorted(dags.glob("*.py")))
         try:
             results["bare reference: install on one VM, by hand (s)"] = round(bare.install(image, wheels), 1)
             bare.start()
