@@ -4,9 +4,9 @@ Each fault hits a run of example_etl_pipeline whose eight `parse` tasks take WOR
 no retries on them: the cluster's default_task_retries is what saves them). Every run must end in success,
 the log of every try of every task must be in the bucket (a try killed with its worker included), and each fault prints two times: until the cluster
 is whole again (API health all healthy, every Celery worker instance answering Flower) and until the run
-ended. The main VM's log disk filled to the last byte is the eighth fault (test_log_disk_full). Faults that
-kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker
-VM rebooted) must show a task on its second try; the others must cost no task a retry.
+ended. The main VM's log disk filled to the last byte is the ninth fault (test_log_disk_full). Faults that
+kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker VM rebooted) must show a
+task on its second try; a main VM reboot and a frozen Redis may cost a retry; the others must cost none.
 
 Needs the local cluster up (scripts/fault-tests.sh). Recovery times go to README.md (faults markers).
 """
@@ -48,6 +48,23 @@ def restart_vm(name: str) -> None:
     subprocess.run(["docker", "restart", "-t", "5", name], check=True, capture_output=True)
 
 
+REDIS_FREEZE_SECONDS = 45
+
+
+def freeze_redis_and_restart_a_worker() -> None:
+    """Redis keeps its connections but answers nothing (SIGSTOP; a network partition looks the same to a
+    client) while a worker is restarted: the worker's warm shutdown waits for its running tasks, then for Redis
+    (Celery's event heartbeat retries until the broker answers, each try bounded by the kit's socket timeout),
+    and the new worker joins once Redis is back. Publishing a task to the frozen Redis may fail and cost it a
+    retry (the Celery executor gives up publishing after its retries), so retries are allowed here."""
+    vm(MAIN, "kill -STOP $(pidof redis-server)")
+    try:
+        vm(WORKERS[0], "systemctl --no-block restart airflow-worker@1")
+        time.sleep(REDIS_FREEZE_SECONDS)
+    finally:
+        vm(MAIN, "kill -CONT $(pidof redis-server)")
+
+
 # name -> (what is done, on which task-running worker it must strike or None, does it kill running tasks)
 FAULTS = {
     "worker process SIGKILL": (
@@ -59,6 +76,8 @@ FAULTS = {
     "scheduler SIGKILL": (
         lambda: vm(MAIN, "systemctl kill --kill-whom=main --signal=SIGKILL airflow-scheduler"), None, False),
     "main VM reboot": (lambda: restart_vm(MAIN), None, None),
+    f"Redis frozen {REDIS_FREEZE_SECONDS} s, a worker restarted meanwhile": (
+        freeze_redis_and_restart_a_worker, WORKERS[0], None),
 }
 
 
@@ -192,37 +211,6 @@ def test_run_survives(api, results, fault):
         assert not retried, f"{fault} cost tasks a retry: {retried}"
     missing = logs_missing(tis, run_id)
     assert not missing, f"{fault}: logs not in the bucket: {missing}"
-
-
-def test_worker_restart_with_redis_frozen(api, results):
-    """A Redis that keeps its connections but answers nothing (frozen with SIGSTOP; a network partition or a TLS
-    client against a plain Redis look the same to a worker) must not hang a worker's graceful restart: every
-    read from Redis gives up after the kit's socket timeout (30 s), Celery's warm shutdown finishes, and the new
-    worker connects once Redis answers again. Without that timeout the restart waited forever."""
-    assert cluster_whole(api, time.time() - 60), "the cluster was not whole before the fault"
-    frozen_at = time.time()
-    vm(MAIN, "kill -STOP $(pidof redis-server)")
-    try:
-        time.sleep(5)  # the workers' next broker call is now waiting on Redis
-        started = time.monotonic()
-        restart = vm(WORKERS[0], "timeout 150 systemctl restart airflow-worker@1")
-        restart_took = time.monotonic() - started
-    finally:
-        vm(MAIN, "kill -CONT $(pidof redis-server)")
-    thawed = time.monotonic()
-    whole_after = None
-    while time.monotonic() < thawed + 180:
-        if cluster_whole(api, frozen_at):
-            whole_after = time.monotonic() - thawed
-            break
-        time.sleep(2)
-    results["Redis frozen, a worker restarted meanwhile"] = {
-        "whole again after (s)": round(whole_after or -1), "run ended after (s)": round(restart_took),
-        "state": "restart done" if restart.returncode == 0 else "restart hung", "tasks retried": 0}
-    print(f"\nRedis frozen: `systemctl restart airflow-worker@1` took {restart_took:.0f} s "
-          f"(rc {restart.returncode}); whole again {whole_after and round(whole_after)} s after Redis answered")
-    assert restart.returncode == 0, f"the worker's restart hung with Redis frozen ({restart_took:.0f} s)"
-    assert whole_after is not None, "the cluster was not whole again within 180 s of Redis answering"
 
 
 LOGS_DIR = testbed.role_default("airflow_logs_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
