@@ -8,8 +8,8 @@ It shares what the kit's cluster also reaches over the network: the benchmark cl
 its own, SSL required as there) and GCS emulator (remote logging on, as in the kit), so each task does the same
 work, and its DAG folder holds the same files as the kit's (the DAG processor parses them all on both sides).
 
-The benchmark freezes one side while it measures the other (`docker pause`: a frozen process uses no CPU), and
-alternates them, so both see the same machine.
+The benchmark freezes one side while it measures the other (SIGSTOP to every process of its VMs: a stopped process
+uses no CPU), and alternates them, so both see the same machine.
 """
 import json
 import secrets
@@ -181,12 +181,6 @@ class BareReference:
         # plain HTTP: the CA file is never read
         return AirflowApi(self.host_bed.url("airflow_api_port", scheme="http"), ADMIN, self.password,
                           self.store / "ca.pem")
-
-    def pause(self) -> None:
-        run(["docker", "pause", self.name], capture=True)
-
-    def unpause(self) -> None:
-        run(["docker", "unpause", self.name], capture=True)
 
     def down(self) -> None:
         subprocess.run(["docker", "rm", "-f", "-v", self.name], capture_output=True)
