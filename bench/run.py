@@ -150,12 +150,13 @@ def frozen(vms: list):
     `docker pause` would do it with the cgroup freezer, which this machine's Docker cannot use ("unable to
     freeze"); systemd, left running, has nothing to do while its services are stopped for a run's length."""
     for vm in vms:
-        run(["docker", "exec", vm, "kill", "-STOP", "-1"], capture=True)
+        # bash's kill: util-linux's takes -1 for a signal, not for "every process"
+        run(["docker", "exec", vm, "bash", "-c", "kill -STOP -1"], capture=True)
     try:
         yield
     finally:
         for vm in vms:
-            subprocess.run(["docker", "exec", vm, "kill", "-CONT", "-1"], capture_output=True)
+            subprocess.run(["docker", "exec", vm, "bash", "-c", "kill -CONT -1"], capture_output=True)
 
 
 def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list,
