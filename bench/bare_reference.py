@@ -57,7 +57,6 @@ class BareReference:
     def install(self, image: str, wheels: str) -> float:
         """Start the VM and install the lock, Redis and the config; returns the seconds it took."""
         start = time.monotonic()
-        self.down()  # a VM left over from an earlier run may still run processes: start from nothing
         testbed.up(self.host_bed, image, wheels)
         lock = paths.AIRFLOW_LOCK.read_text()
         installer = paths.INSTALLER_LOCK.read_text()

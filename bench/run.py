@@ -170,18 +170,22 @@ def fanout_against_reference(api: AirflowApi, bare: BareReference, kit_vms: list
     kit, ref = [], []
     for n in range(FANOUT_RUNS + 1):
         with frozen([bare.name]):
-            before = cpu_snapshot(kit_vms + shared_vms)
-            result = fanout(api)
-            result["cpu"] = cpu_used(before, cpu_snapshot(kit_vms + shared_vms))
+            result = fanout_with_cpu(api, kit_vms + shared_vms)
         if n:
             kit.append(result)
         with frozen(kit_vms):
-            before = cpu_snapshot([bare.name] + shared_vms)
-            result = fanout(bare_api)
-            result["cpu"] = cpu_used(before, cpu_snapshot([bare.name] + shared_vms))
+            result = fanout_with_cpu(bare_api, [bare.name] + shared_vms)
         if n:
             ref.append(result)
     return kit, ref
+
+
+def fanout_with_cpu(api: AirflowApi, vms: list) -> dict:
+    """One fanout run, with the CPU its side's VMs used meanwhile (result["cpu"])."""
+    before = cpu_snapshot(vms)
+    result = fanout(api)
+    result["cpu"] = cpu_used(before, cpu_snapshot(vms))
+    return result
 
 
 # Run with the VM's own python3: the CPU time each session on the VM has used so far, by the command of its leader.
@@ -352,7 +356,7 @@ def main() -> int:
         results["re-run: task time by role (s)"] = time_by_role(out)
 
         # 5. footprint: the venv, and the main VM's services idle (after a minute with nothing to run)
-        results["VMs' venv (MB)"] = venv_megabytes(bed.group("airflow_workers")[0])
+        results["VMs' venv (MB)"] = venv_megabytes(workers[0])
         time.sleep(60)
         total, per_unit = main_memory(bed.group("airflow_main")[0])
         results["main VM's Airflow + Redis services, idle: MemoryCurrent (MB)"] = total
