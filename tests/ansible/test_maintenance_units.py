@@ -406,6 +406,9 @@ FAKE_SYSTEMCTL = textwrap.dedent("""\
     elif command == "is-enabled":
         print("enabled" if unit in state["enabled"] else "disabled")
         rc = 0 if unit in state["enabled"] else 1
+    elif command == "is-active":
+        print("active" if unit in state["active"] else "inactive")
+        rc = 0 if unit in state["active"] else 3
     elif command in ("enable", "start", "restart") and not known:
         rc = 5
     elif command in ("enable", "disable"):
