@@ -37,6 +37,8 @@ class ActionModule(ActionBase):
         rendered = [self._render(entry, task_vars) for entry in files]
         result.update(self._execute_module(module_name="managed_files", module_args={"files": rendered},
                                            task_vars=task_vars))
+        # The module's arguments are the files' contents: not echoed back into the result (-vvv, register).
+        result.pop("invocation", None)
         return result
 
     def _render(self, entry, task_vars):

@@ -156,17 +156,19 @@ def main():
     module = AnsibleModule(argument_spec={"files": {"type": "list", "elements": "dict", "required": True}},
                            supports_check_mode=True)
     entries = module.params["files"]
+    # Every entry checked, and every owner and group looked up, before the first change.
+    owner_ids = []
     for entry in entries:
         _check(module, entry)
+        owner_ids.append(None if entry.get("state", "file") == "absent" else _ids(module, entry))
     paths_changed = []
-    for entry in entries:
+    for entry, ids in zip(entries, owner_ids):
         state = entry.get("state", "file")
         if state == "absent":
             changed = _apply_absent(module, entry)
         else:
-            uid, gid = _ids(module, entry)
             apply = _apply_file if state == "file" else _apply_directory
-            changed = apply(module, entry, uid, gid, int(entry["mode"], 8))
+            changed = apply(module, entry, *ids, int(entry["mode"], 8))
         if changed:
             paths_changed.append(entry["path"])
     module.exit_json(changed=bool(paths_changed), paths_changed=paths_changed)
