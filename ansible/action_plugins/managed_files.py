@@ -13,10 +13,12 @@ An entry is a file (`template`, `src` or `content`), a directory or a removal:
       register: app_files     # app_files.paths_changed: what this run changed, in list order
 
 `template` is found and rendered as the template lookup does it (the role's templates/ first), with `vars` on
-top of the task's variables; `src` is read from the role's files/ (or an absolute path) as text. owner and
+top of the task's variables; `src` is read from the role's files/ (or an absolute path) byte for byte. owner and
 group default to root. Contents travel inside the module's arguments, so a task with a secret among them
 needs `no_log: true`, as a `copy` of it would.
 """
+import base64
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
@@ -67,7 +69,9 @@ class ActionModule(ActionBase):
             out["content"] = lookup.run([entry["template"]], variables=task_vars,
                                         template_vars=dict(entry.get("vars") or {}))[0]
         elif given == ["src"]:
-            out["content"] = self._loader.get_text_file_contents(self._find_needle("files", entry["src"]))
+            # Bytes as they are (a DAG folder may hold zips or data files), so base64 on the way.
+            with open(self._find_needle("files", entry["src"]), "rb") as source:
+                out["content_base64"] = base64.b64encode(source.read()).decode("ascii")
         elif not isinstance(entry["content"], str):
             raise AnsibleActionFail(f"managed_files: {path}: content must be text")
         else:

@@ -7,6 +7,7 @@ dozen small files paid that a dozen times per host, and most of an idempotent `s
 Here one run compares every entry and writes only what differs. The action plugin of the same name renders
 the contents on the controller and calls this module once; see action_plugins/managed_files.py.
 """
+import base64
 import grp
 import os
 import pwd
@@ -21,6 +22,7 @@ module: managed_files
 short_description: Make files, directories and removals on a host match a list, in one run
 description:
   - Each entry is applied in list order, so a directory comes before the files inside it.
+  - A file's content is text (C(content)) or any bytes (C(content_base64)).
   - A file is rewritten (atomically, in its own directory) only when its content differs; owner, group and mode
     are corrected on their own when only they differ.
   - Use the action plugin of the same name; it renders templates and reads role files on the controller.
@@ -59,8 +61,14 @@ def _attributes_differ(st, uid, gid, mode):
     return st.st_uid != uid or st.st_gid != gid or stat.S_IMODE(st.st_mode) != mode
 
 
+def _content(entry) -> bytes:
+    if "content_base64" in entry:
+        return base64.b64decode(entry["content_base64"])
+    return entry["content"].encode("utf-8")
+
+
 def _apply_file(module, entry, uid, gid, mode):
-    path, content = entry["path"], entry["content"].encode("utf-8")
+    path, content = entry["path"], _content(entry)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -142,8 +150,8 @@ def _check(module, entry):
         module.fail_json(msg=f"managed_files: {path}: state must be one of {STATES}, got {state!r}")
     if state == "absent":
         return
-    if state == "file" and not isinstance(entry.get("content"), str):
-        module.fail_json(msg=f"managed_files: {path}: a file needs its content as text")
+    if state == "file" and sum(isinstance(entry.get(key), str) for key in ("content", "content_base64")) != 1:
+        module.fail_json(msg=f"managed_files: {path}: a file needs its content, as text or as base64")
     mode = entry.get("mode")
     if not isinstance(mode, str) or len(mode) != 4 or any(c not in "01234567" for c in mode):
         module.fail_json(msg=f"managed_files: {path}: mode must be four octal digits as a string, got {mode!r}")

@@ -64,6 +64,7 @@ def root(tmp_path):
     (tmp_path / "root").mkdir()
     (tmp_path / "t.j2").write_text("{{ greeting }} {{ who }}\n")
     (tmp_path / "src.txt").write_text("from a file\n")
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)))
     return tmp_path / "root"
 
 
@@ -75,6 +76,8 @@ def entries(root: Path, tmp_path: Path) -> list:
          "mode": "0644", "owner": ME, "group": MY_GROUP},
         {"path": str(root / "etc" / "copied.txt"), "src": str(tmp_path / "src.txt"), "mode": "0600", "owner": ME,
          "group": MY_GROUP},
+        {"path": str(root / "etc" / "blob.bin"), "src": str(tmp_path / "blob.bin"), "mode": "0644", "owner": ME,
+         "group": MY_GROUP},
         {"path": str(root / "old"), "state": "absent"},
     ]
 
@@ -85,7 +88,8 @@ def test_writes_then_changes_nothing_then_corrects_only_what_drifted(root, tmp_p
     assert rc == 0, out[-3000:]
     assert first["changed"] and first["paths_changed"] == [
         str(root / "etc"), str(root / "etc" / "plain.conf"), str(root / "etc" / "rendered.conf"),
-        str(root / "etc" / "copied.txt"), str(root / "old")]
+        str(root / "etc" / "copied.txt"), str(root / "etc" / "blob.bin"), str(root / "old")]
+    assert (root / "etc" / "blob.bin").read_bytes() == bytes(range(256)), "a binary file must arrive byte for byte"
     assert (root / "etc" / "rendered.conf").read_text() == "hello world\n"
     assert (root / "etc" / "copied.txt").read_text() == "from a file\n"
     assert not (root / "old").exists()
@@ -110,7 +114,7 @@ def test_writes_then_changes_nothing_then_corrects_only_what_drifted(root, tmp_p
 def test_check_mode_reports_and_changes_nothing(root, tmp_path):
     rc, reported, out = run(tmp_path, entries(root, tmp_path), "--check")
     assert rc == 0, out[-3000:]
-    assert reported["changed"] and len(reported["paths_changed"]) == 4  # "old" is not there to remove
+    assert reported["changed"] and len(reported["paths_changed"]) == 5  # "old" is not there to remove
     assert list(root.iterdir()) == []
 
 
