@@ -24,7 +24,7 @@ def plan(**hosts):
 # What ansible-playbook site.yml prints when handlers restart services (trimmed from a real converge).
 SITE_LOG = """
 PLAY [Airflow on every Airflow VM] *********************************************
-TASK [airflow_install : Render airflow.cfg] ************************************
+TASK [airflow_install : Write the configuration (airflow.cfg, the environment file, TLS; the main VM's secrets)] ***
 changed: [agk-worker1]
 RUNNING HANDLER [airflow_services : Restart the Celery workers, one at a time] *
 changed: [agk-worker1]

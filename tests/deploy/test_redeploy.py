@@ -95,10 +95,12 @@ def test_running_tasks_survive_a_config_deploy(remote, api, results):
 
     commit, _ = remote.push("Config change: a new environment variable on every Airflow VM", edit=touch_config)
     build = remote.build(commit, background=True)
-    # Start long tasks once site.yml reaches the services role of the Airflow play: they are running on the
-    # workers when the play's handlers restart them at its end (each parse task sleeps work_seconds; the
-    # restarts come well within that, even on a loaded machine: a trigger at the play's start was too early).
-    build.wait_for_output("TASK [airflow_services : Install the main-VM daemon units]")
+    # Start long tasks once site.yml writes the Airflow configuration: they are running on the workers when the
+    # play's handlers restart them at its end (each parse task sleeps work_seconds; the restarts come well within
+    # that, even on a loaded machine). The rest of the play takes some 20-40 s since its files are written in one
+    # run per role: a trigger at the services role came too close to the restarts; at the play's start, before
+    # that, too early.
+    build.wait_for_output("TASK [airflow_install : Write the configuration")
     run_id = api.trigger(ETL, conf={"sources": ["berlin", "lisbon", "oslo", "paris"], "rows": 50,
                                     "work_seconds": 150})
     deadline = time.monotonic() + 120
