@@ -61,6 +61,17 @@ def _attributes_differ(st, uid, gid, mode):
     return st.st_uid != uid or st.st_gid != gid or stat.S_IMODE(st.st_mode) != mode
 
 
+def _existing(module, path, is_kind, kind):
+    """The path's lstat, or None when nothing is there; something of another kind is an error, never replaced."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not is_kind(st.st_mode):
+        module.fail_json(msg=f"managed_files: {path} exists and is not {kind}")
+    return st
+
+
 def _content(entry) -> bytes:
     if "content_base64" in entry:
         return base64.b64decode(entry["content_base64"])
@@ -69,12 +80,7 @@ def _content(entry) -> bytes:
 
 def _apply_file(module, entry, uid, gid, mode):
     path, content = entry["path"], _content(entry)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        module.fail_json(msg=f"managed_files: {path} exists and is not a regular file")
+    st = _existing(module, path, stat.S_ISREG, "a regular file")
     if st is not None and st.st_size == len(content):
         with open(path, "rb") as current:
             same_content = current.read() == content
@@ -110,12 +116,7 @@ def _apply_file(module, entry, uid, gid, mode):
 
 def _apply_directory(module, entry, uid, gid, mode):
     path = entry["path"]
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISDIR(st.st_mode):
-        module.fail_json(msg=f"managed_files: {path} exists and is not a directory")
+    st = _existing(module, path, stat.S_ISDIR, "a directory")
     if st is not None and not _attributes_differ(st, uid, gid, mode):
         return False
     if module.check_mode:
