@@ -326,8 +326,9 @@ def main() -> int:
         dag_vars = ["-e", json.dumps({"airflow_dags_source_dir": f"{dags}/"})]
 
         workers = bed.group("airflow_workers")
+        concurrency = int(bed_value("airflow_worker_concurrency"))
         bare = BareReference(bed, "bench", BARE_API_PORT, workers=len(workers) * int(bed_value("airflow_worker_instances", 1)),
-                             concurrency=int(bed_value("airflow_worker_concurrency")),
+                             concurrency=concurrency,
                              dag_files=sorted(dags.glob("*.py")))
 
         # 1. cold: nothing running -> a successful example DAG run (image and wheelhouse cached)
@@ -422,7 +423,7 @@ def main() -> int:
     server = run(["docker", "version", "-f", "{{.Server.Version}}"], capture=True).stdout.strip()
     load = os.getloadavg()[0]
     lines = [f"Measured {stamp} by `make bench` on {os.cpu_count()} cores ({platform.machine()}), Docker {server}; "
-             "cluster = main + 2 worker VMs (concurrency 4 each) + PostgreSQL + GCS emulator; VM image and "
+             f"cluster = main + 2 worker VMs (concurrency {concurrency} each) + PostgreSQL + GCS emulator; VM image and "
              f"wheelhouse already cached (first build: about 60 s and 50 s); load average at the end {load:.1f}.", "",
              "| measurement | result |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in results.items()]
