@@ -32,7 +32,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitlib import paths, testbed, wheelhouse
+from kitlib import paths, testbed
 from kitlib.airflow_api import AirflowApi
 from kitlib.shell import run
 
@@ -335,7 +335,7 @@ def main() -> int:
         bare.down()  # a reference VM an interrupted run left would hold the network
         testbed.down(bed)
         shutil.rmtree(paths.SECRETS_ROOT / "bench", ignore_errors=True)
-        image, wheels = testbed.ensure_image(), wheelhouse.ensure()
+        image, wheels = testbed.ensure_image_and_wheels()
         start = time.monotonic()
         testbed.up(bed, image, wheels)
         vms_up = time.monotonic()

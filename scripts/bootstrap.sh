@@ -9,6 +9,12 @@ AGK_LOG_TAG=bootstrap
 source "$(dirname "$0")/lib/control.sh"
 mkdir -p "$AGK_CACHE"
 
+# The tooling venv comes from PyPI and the packages below from Debian: on a fresh machine both download at once.
+venv_out=$(mktemp)
+trap 'rm -f "$venv_out"' EXIT
+agk_control_venv >"$venv_out" &
+venv_job=$!
+
 need_apt=()
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null 2>&1; then
@@ -35,4 +41,5 @@ if ! docker info >/dev/null 2>&1; then
   }
 fi
 
-agk_control_venv
+wait "$venv_job" || { agk_log "the tooling venv could not be built (its output is above)"; exit 1; }
+cat "$venv_out"

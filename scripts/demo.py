@@ -12,7 +12,7 @@ import json
 import shutil
 import sys
 
-from kitlib import nas_pipeline, paths, playbook, testbed, wheelhouse
+from kitlib import nas_pipeline, paths, playbook, testbed
 from kitlib.airflow_api import AirflowApi
 from kitlib.shell import Phases
 
@@ -40,10 +40,8 @@ def main() -> int:
         return 0
 
     phases = Phases()
-    with phases.phase("VM image (debootstrap, built once)"):
-        image = testbed.ensure_image()
-    with phases.phase("wheelhouse (built once)"):
-        wheels = wheelhouse.ensure()
+    with phases.phase("VM image and wheelhouse (built once, side by side)"):
+        image, wheels = testbed.ensure_image_and_wheels()
     with phases.phase("start local VMs"):
         testbed.up(bed, image, wheels)
     with phases.phase("ansible-playbook site.yml -i inventories/local"):

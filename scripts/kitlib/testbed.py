@@ -16,6 +16,7 @@ CLI (Molecule's create/destroy playbooks, and by hand):
     python -m kitlib.testbed up|down|status [INVENTORY]      (default: the demo's inventory)
 """
 import argparse
+import concurrent.futures
 import copy
 import functools
 import json
@@ -225,6 +226,14 @@ def ensure_image() -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def ensure_image_and_wheels() -> tuple[str, str]:
+    """The VM image and the wheelhouse, each built once, side by side: debootstrap waits on the Debian mirror and
+    pip on PyPI, so on a fresh machine neither waits for the other."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        image, wheels = pool.submit(ensure_image), pool.submit(wheelhouse.ensure)
+        return image.result(), wheels.result()
+
+
 def _exists(kind: str, name: str) -> bool:
     return subprocess.run(["docker", kind, "inspect", name], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
@@ -237,8 +246,8 @@ def _running(name: str) -> bool:
 
 def up(bed: Testbed, image: str | None = None, wheels: str | None = None) -> None:
     """Create what is missing, start what is stopped, reuse what runs; then wait for systemd everywhere."""
-    image = image or ensure_image()
-    wheels = wheels or wheelhouse.ensure()
+    if image is None or wheels is None:
+        image, wheels = ensure_image_and_wheels()
     if not _exists("network", bed.network):
         run(["docker", "network", "create", "--label", bed.label, bed.network], capture=True)
     for host in bed.hosts.values():
