@@ -424,7 +424,7 @@ def main() -> int:
     load = os.getloadavg()[0]
     lines = [f"Measured {stamp} by `make bench` on {os.cpu_count()} cores ({platform.machine()}), Docker {server}; "
              f"cluster = main + 2 worker VMs (concurrency {concurrency} each) + PostgreSQL + GCS emulator; VM image and "
-             f"wheelhouse already cached (first build: about 60 s and 50 s); load average at the end {load:.1f}.", "",
+             f"wheelhouse already cached (first build, side by side: about 75 s); load average at the end {load:.1f}.", "",
              "| measurement | result |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in results.items()]
     table = "\n".join(lines) + "\n"
