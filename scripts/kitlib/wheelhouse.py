@@ -40,9 +40,9 @@ def ensure(downloads: int = 4) -> str:
         return str(paths.WHEELHOUSE)
     paths.WHEELHOUSE.mkdir(parents=True, exist_ok=True)
     print(f"building the wheelhouse in {paths.WHEELHOUSE}", file=sys.stderr, flush=True)
-    # pip fetches one file at a time, and most of a fetch is waiting on the index: several pips side by side,
-    # each with a share of the pins, take about a third of one pip's time. --no-deps: the locks already list
-    # every transitive package, pinned.
+    # pip fetches one file at a time, and much of a fetch is waiting on the index: several pips side by side,
+    # each with a share of the pins, overlap those waits. --no-deps: the locks already list every transitive
+    # package, pinned.
     every_pin = pins()
     with tempfile.TemporaryDirectory() as tmp:
         procs = []
