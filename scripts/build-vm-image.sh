@@ -6,7 +6,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/kit.sh
 source "$(dirname "$0")/lib/kit.sh"
-repo_tag=airflow-gcp-kit/debian12-systemd
+# AGK_IMAGE_REPO: another repository name builds a separate copy (make bench times a build from nothing).
+repo_tag=${AGK_IMAGE_REPO:-airflow-gcp-kit/debian12-systemd}
 mirror=${AGK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # The content hash covers this script and the CA certificates baked in, so either change gives a new image.
