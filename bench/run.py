@@ -344,7 +344,7 @@ def main() -> int:
     args = parser.parse_args()
     bed = testbed.load(paths.LOCAL_INVENTORY).derive(
         "agkb", BENCH_PORTS,
-        empty_groups=["git_remote_local", "prometheus_local", "airflow_edge_workers", "edge_egress_local"])
+        empty_groups=["git_remote_local", "prometheus_local", "airflow_edge_workers", "vpc_egress_local"])
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", AGK_CLUSTER_NAME="bench",
                ANSIBLE_NOCOLOR="1")
     results = {}

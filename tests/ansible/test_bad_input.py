@@ -380,7 +380,7 @@ BAD_VARIABLES = [
         ({"airflow_db_port": 70000}, "airflow_db_port must be a TCP port"),
         ({"airflow_db_user": "air-flow"}, "airflow_db_user must"),
         # Hosts check in parallel and the first failure stops all: the value reaches the GCS emulator's own
-        # gcs_emulator_pip_find_links (and airflow_redis_password reaches redis_password), and either
+        # gcs_emulator_pip_find_links (and airflow_redis_passwords reach redis_users), and either
         # host's message may be the one printed.
         ({"airflow_pip_find_links": "wheels"}, "pip_find_links must be empty"),
         ({"airflow_pip_find_links": ""}, "airflow_pip_no_index is true"),
@@ -416,7 +416,12 @@ BAD_VARIABLES = [
         ({"airflow_db_host": "db host"}, "airflow_db_host must be a host name"),
         ({"airflow_db_sslmode": "verify-ca"}, "airflow_db_ssl_root_cert must hold"),
         ({"airflow_api_secret_key": "short"}, "airflow_api_secret_key must"),
-        ({"airflow_redis_password": "short"}, "redis_password must be at least 16"),
+        ({"airflow_redis_passwords": {"main": "short", "worker": "x" * 32, "flower": "y" * 32}},
+         "passwords must be at least 16 letters and digits"),
+        ({"airflow_fab_secret_key": "short"}, "airflow_fab_secret_key must be at least 32"),
+        ({"airflow_redis_users": {"main": "default", "worker": "w", "flower": "f"}}, "airflow_redis_users must name"),
+        ({"redis_acl_rules": "~* &* +@all"}, "redis_acl_rules must end with -@dangerous"),
+        ({"redis_acl_rules": "nopass ~* +@all -@dangerous"}, "redis_acl_rules holds only key, channel and command"),
         ({"airflow_flower_password": "pass,word:123456"}, "airflow_flower_password must"),
         ({"airflow_db_pool_size": 0}, "airflow_db_pool_size must be 1-100"),
         ({"airflow_db_max_overflow": -1}, "airflow_db_max_overflow must be 0-100"),
@@ -503,7 +508,7 @@ BAD_VARIABLES = [
         ({"prometheus_local_rules_source": "/nonexistent/alert_rules.yaml"}, "prometheus_local_rules_source must"),
         ({"prometheus_local_thresholds": {"queued_tasks": 5}}, "prometheus_local_thresholds must"),
         ({"prometheus_local_rule_for": {"dag_import_errors": "soon"}}, "prometheus_local_rule_for must"),
-        # Edge workers (roles/airflow_base, airflow_install, airflow_services, edge_egress_local)
+        # Edge workers (roles/airflow_base, airflow_install, airflow_services, vpc_egress_local)
         ({"airflow_edge_queues": []}, "airflow_edge_queues must list"),
         ({"airflow_edge_queues": ["edge queue"]}, "airflow_edge_queues must list"),
         ({"airflow_edge_concurrency": 0}, "airflow_edge_concurrency must"),
@@ -515,8 +520,22 @@ BAD_VARIABLES = [
                                             "kill_signal": "SIGKILL"} for name in
                                      ("webserver", "scheduler", "dag-processor", "triggerer", "flower", "edge-worker")}},
          "kill_signal, if set"),
-        ({"edge_egress_local_allowed_ports": [70000]}, "edge_egress_local_allowed_ports must"),
-        ({"edge_egress_local_private_ranges": ["10.0.0.0"]}, "edge_egress_local_private_ranges must"),
+        ({"vpc_egress_local_edge_allowed_ports": [70000]}, "vpc_egress_local_edge_allowed_ports must"),
+        ({"vpc_egress_local_private_ranges": ["10.0.0.0"]}, "vpc_egress_local_private_ranges must"),
+        # Task processes (roles/airflow_base, airflow_install, airflow_task_runner)
+        ({"airflow_task_user": "airflow"}, "airflow_task_user must be a Linux user name other than root, airflow_user"),
+        ({"airflow_task_user": "root"}, "airflow_task_user must be a Linux user name other than root, airflow_user"),
+        ({"airflow_task_home": "/opt/airflow/task"}, "airflow_task_home (/opt/airflow/task) must be a folder of its own"),
+        ({"airflow_task_home": "/etc"}, "airflow_task_home (/etc) must be a folder of its own"),
+        ({"airflow_task_runner_dir": "libexec"}, "airflow_task_runner_dir must be absolute"),
+        ({"airflow_task_preload_modules": ["airflow.sdk.execution_time.task_runner"]},
+         "airflow_task_preload_modules must keep airflow.sdk.execution_time.supervisor"),
+        ({"airflow_task_preload_modules": ["airflow..sdk"]}, "airflow_task_preload_modules must list dotted"),
+        ({"airflow_task_config_extra": {"core": ["x"]}}, "airflow_task_config_extra must map"),
+        ({"airflow_task_config_extra": {"core": {"default_impersonation": "nobody"}}},
+         "[core] default_impersonation must not be set"),
+        ({"airflow_task_extra_env": {"BAD-NAME": "x"}}, "airflow_task_extra_env names must"),
+        ({"airflow_task_extra_env": {"X": "it's"}}, "airflow_task_extra_env values must not"),
         # roles/airflow_install: the installer (uv) and where it lives
         ({"airflow_installer_lock_file": "/nonexistent/installer.txt"}, "airflow_installer_lock_file must"),
         ({"airflow_installer_dir": "/opt/airflow/venv"}, "airflow_installer_dir must"),

@@ -120,8 +120,9 @@ def test_edge_worker_restart_mid_task_costs_nothing(api):
 
 def test_edge_host_holds_no_cluster_secret_but_its_own():
     edge = EDGE[0]
-    for secret in ("redis_password", "db_password", "fernet_key", "api_secret_key", "flower_password",
-                   "admin_password", "jwt_signing_key_seed", "tls_key_seed"):
+    for secret in ("redis_main_password", "redis_worker_password", "redis_flower_password", "db_password",
+                   "fernet_key", "api_secret_key", "fab_secret_key", "flower_password", "admin_password",
+                   "jwt_signing_key_seed", "tls_key_seed"):
         value = (STORE / secret).read_text().strip()
         found = vm(edge, f"grep -rlF -- '{value}' /etc /opt/airflow/airflow.cfg /opt/airflow/*.lock 2>/dev/null | head -3")
         assert not found.stdout.strip(), f"{secret} is on the Edge host: {found.stdout}"

@@ -41,7 +41,7 @@ def test_unknown_role_variable_is_an_error():
 def test_derived_cluster_renames_hosts_moves_ports_and_empties_groups(demo):
     bench = demo.derive("agkb", {"airflow_api_port": 18180, "airflow_flower_port": 15555},
                         empty_groups=["git_remote_local", "prometheus_local", "airflow_edge_workers",
-                                      "edge_egress_local"])
+                                      "vpc_egress_local"])
     assert bench.names() == ["agkb-main", "agkb-worker1", "agkb-worker2", "agkb-db", "agkb-gcs"]
     assert bench.group("git_remote_local") == [] and bench.network == "agkb-net"
     assert bench.url("airflow_api_port") == "https://127.0.0.1:18180"

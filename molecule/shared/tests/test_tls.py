@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from conftest import BED, SECRETS, config_value, host, hosts_of, port
+from kitlib.testbed import role_default
 
 MAIN = hosts_of("airflow_main")[0]
 # A VM other than the main VM when there is one: the connection then crosses the network, as a worker's does.
@@ -57,13 +58,14 @@ def test_api_over_https_from_another_vm(ca_file):
 
 
 def test_redis_answers_only_tls_clients(ca_file):
-    """redis-cli on the main VM (the only one with it): a TLS client with the password gets PONG, plain text
-    gets nothing."""
-    auth = f"REDISCLI_AUTH={(SECRETS / 'redis_password').read_text().strip()}"
+    """redis-cli on the main VM (the only one with it): a TLS client with a user and its password gets PONG, plain
+    text gets nothing."""
+    user = f"--user {role_default('airflow_redis_users')['worker']}"
+    auth = f"REDISCLI_AUTH={(SECRETS / 'redis_worker_password').read_text().strip()}"
     main = host(MAIN)
-    tls = main.run(f"{auth} redis-cli --tls --cacert {ca_file} -h {MAIN} -p {port('airflow_redis_port')} ping")
+    tls = main.run(f"{auth} redis-cli --tls --cacert {ca_file} -h {MAIN} -p {port('airflow_redis_port')} {user} ping")
     assert tls.stdout.strip() == "PONG", tls.stdout + tls.stderr
-    plain = main.run(f"{auth} timeout 10 redis-cli -h {MAIN} -p {port('airflow_redis_port')} ping")
+    plain = main.run(f"{auth} timeout 10 redis-cli -h {MAIN} -p {port('airflow_redis_port')} {user} ping")
     assert "PONG" not in plain.stdout, plain.stdout
 
 

@@ -1,0 +1,197 @@
+"""The task forkserver: starts every Airflow task process of this VM as the task user, from a warm interpreter.
+
+Why: Airflow 3.3's task supervisor forks the task process from itself, and the supervisor runs inside the worker
+daemon (a Celery pool process, an Edge worker's job process). A forked task would hold a copy of the worker's
+memory (its broker password, its log-server key, the execution API tokens it handled) and run as the worker's
+user, who reads the worker's configuration. Airflow has a fork-then-exec path for platforms where a bare fork
+is unsafe (supervisor._FORK_EXEC_PLATFORMS, macOS): the child execs a new interpreter that rebuilds the task
+from the sockets on its file descriptors 0-2. The kit turns that path on for Linux (airflow-tasks-entry.py) and
+makes the "interpreter" it execs a launcher (launch.py) that hands those three sockets to this server, which
+runs as the task user with only the task configuration in its environment and memory. A fresh interpreter
+per task would cost 4 CPU s of imports on a 2-core VM (measured); this server imports once and forks.
+
+Protocol, per connection on the socket systemd passes in (fd 3, group-writable by the worker user only):
+  launcher -> server   b"run" with the launcher's fds 0, 1, 2 attached (SCM_RIGHTS)
+  launcher -> server   a 4-byte signal number, any number of times: deliver it to the task's process group
+  server -> launcher   the task's 4-byte wait status, once, when it has exited
+A closed connection (the launcher, or the worker around it, was killed) kills the task's process group.
+
+Each request gets a keeper process (forked from this server) that forks the task, relays signals and reports
+its status, so the task never depends on this server again: restarting the server (a config change) leaves
+running tasks alone (the unit's KillMode=process).
+"""
+import array
+import ctypes
+import gc
+import importlib
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+STATUS = struct.Struct("!i")
+REQUEST = b"run"
+SYSTEMD_FIRST_FD = 3
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _log(message: str) -> None:
+    print(f"airflow-task-forkserver: {message}", file=sys.stderr, flush=True)
+
+
+def _prctl(option: int, value: int) -> None:
+    if _libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value})")
+
+
+def _set_title(title: str) -> None:
+    try:
+        from setproctitle import setproctitle
+    except ImportError:
+        return
+    setproctitle(title)
+
+
+def _warm_up(preload: list) -> None:
+    """Import and initialise what every task process needs, so each forked task starts warm.
+
+    The calls below are what the task runner does first in every task (measured with cProfile in a forked
+    task: without them each task re-did about 0.5 s of this work). None of them runs DAG code."""
+    for name in preload:
+        importlib.import_module(name)
+    from airflow.sdk.configuration import conf
+    from airflow.sdk.listener import get_listener_manager
+    from airflow.sdk.log import load_remote_log_handler
+
+    conf.getboolean("metrics", "statsd_on")  # loads the providers' configuration defaults
+    get_listener_manager()  # loads the plugins
+    load_remote_log_handler()
+
+
+def _receive(conn: socket.socket) -> list:
+    fds = array.array("i")
+    message, ancillary, _flags, _address = conn.recvmsg(len(REQUEST), socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    if message != REQUEST or len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        raise ValueError(f"not a task request ({message!r} with {len(fds)} file descriptors)")
+    return list(fds)
+
+
+def _run_task(fds: list) -> None:
+    """In the task process: become what Airflow's exec'd task child expects, then hand over to Airflow."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setpgid(0, 0)  # the keeper signals the whole task tree, as the supervisor would (os.killpg)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a task never outlives its keeper
+    _prctl(PR_SET_DUMPABLE, 1)  # the task's own process is the task's (py-spy, core dumps); the server is not
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    from airflow.sdk.execution_time.supervisor import _child_exec_main
+
+    _child_exec_main()  # never returns: it exits the process
+
+
+def _keep(conn: socket.socket, fds: list) -> None:
+    """In the keeper process: fork the task, relay signals to it, report how it ended."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _set_title("airflow-task keeper")
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        try:
+            _run_task(fds)
+        finally:
+            os._exit(124)
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    pending = b""
+    while True:
+        ready, _, _ = select.select([conn, pidfd], [], [])
+        if pidfd in ready:
+            _, status = os.waitpid(pid, 0)
+            try:
+                conn.sendall(STATUS.pack(status))
+            except OSError:
+                pass
+            return
+        data = conn.recv(64)
+        if not data:
+            # The launcher is gone (killed with its worker, or SIGKILLed by the supervisor): so is the task.
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return
+        pending += data
+        while len(pending) >= STATUS.size:
+            (signum,), pending = STATUS.unpack(pending[: STATUS.size]), pending[STATUS.size:]
+            if signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL, signal.SIGHUP, signal.SIGQUIT,
+                          signal.SIGUSR1, signal.SIGUSR2):
+                try:
+                    os.killpg(pid, signum)
+                except ProcessLookupError:
+                    pass
+
+
+def serve(listener: socket.socket) -> None:
+    # Keepers are reaped by the kernel: the server never waits for one.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        conn, _ = listener.accept()
+        try:
+            fds = _receive(conn)
+        except (OSError, ValueError) as exc:
+            _log(f"refused a connection: {exc}")
+            conn.close()
+            continue
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            try:
+                _keep(conn, fds)
+            except BaseException as exc:  # noqa: BLE001 - the keeper must always exit, never return here
+                _log(f"keeper failed: {exc!r}")
+            finally:
+                os._exit(0)
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def main() -> None:
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+        raise SystemExit("airflow-task-forkserver: start me through airflow-task-forkserver.socket (one socket)")
+    listener = socket.socket(fileno=SYSTEMD_FIRST_FD)
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)  # tasks must not think they were socket-activated
+    _warm_up(sys.argv[1:])
+    if threading.active_count() != 1:
+        # fork() copies one thread; a lock another thread held would stay locked in every task.
+        raise SystemExit(f"airflow-task-forkserver: the warm-up left {threading.active_count()} threads running")
+    # Everything loaded so far lives as long as the server: keep the collector from touching it in every task
+    # (each touched page is copied into the task; without this a trivial task cost twice the CPU, measured).
+    gc.collect()
+    gc.freeze()
+    # No other process of the task user (a task) may read or trace this one and change what later tasks run.
+    _prctl(PR_SET_DUMPABLE, 0)
+    _set_title("airflow-task-forkserver")
+    _log(f"ready: {len(sys.modules)} modules loaded")
+    serve(listener)
+
+
+if __name__ == "__main__":
+    main()
