@@ -31,6 +31,7 @@ echo "=== idempotence checked after $((SECONDS - start)) s"
 AGK_VERIFY_INVENTORY="$AGK_REPO/ansible/inventories/local" AGK_CLUSTER_NAME=local \
   python -m pytest -p no:cacheprovider -q -rA -s molecule/shared/tests/test_hosts.py \
   molecule/shared/tests/test_dag_runs.py molecule/shared/tests/test_untrusted_tasks.py \
+  molecule/shared/tests/test_broker_acl.py molecule/shared/tests/test_task_runner.py \
   molecule/shared/tests/test_metrics.py || rc=$?
 echo "=== the layout's verify tests done after $((SECONDS - start)) s"
 # The Edge suite next: the redeploy tests leave the VMs on commits of their own.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Cloud Build step 2 (cloudbuild.yaml), the manual redeploy and rollback, and the local tests' deploy:
-# move every Airflow VM to exactly one commit, restarting only what that commit needs.
+# Cloud Build's deploy build (cloudbuild-deploy.yaml), the manual redeploy and rollback, and the local tests'
+# deploy: move every Airflow VM to exactly one commit, restarting only what that commit needs.
 #
 # Usage: scripts/deploy/deploy.sh COMMIT_SHA
 #
@@ -16,6 +16,8 @@
 #
 # Environment:
 #   AGK_INVENTORY          inventory under ansible/ (default inventories/gcp; the local tests use inventories/local)
+#   AGK_BUILT_COMMIT       the commit this checkout is at (Cloud Build's deploy build: the branch's head); when it is
+#                          not COMMIT_SHA, the branch moved on after COMMIT_SHA's tests: nothing is deployed
 #   AGK_REPO_URL           URL the VMs fetch (default: the inventory's airflow_dags_git_repo)
 #   AGK_DEPLOY_KEY_SECRET  Secret Manager id of the VMs' read-only deploy key (GCP)
 #   AGK_TF_OUTPUTS         Terraform's `ansible` output as JSON, read by the GCP inventory (Cloud Build has no state)
@@ -29,6 +31,13 @@ sha=${1:-}
 AGK_LOG_TAG=deploy
 # shellcheck source=scripts/lib/control.sh
 source "$(dirname "$0")/../lib/control.sh"
+# This checkout's playbooks would converge the VMs against another commit's DAGs; the newer commit's own tests
+# start its own deploy.
+if [ -n "${AGK_BUILT_COMMIT:-}" ] && [ "$AGK_BUILT_COMMIT" != "$sha" ]; then
+  agk_log "the branch is at ${AGK_BUILT_COMMIT:0:12}, ${sha:0:12} was tested: nothing deployed (the newer commit's build deploys)"
+  echo "{\"commit\": \"$sha\", \"route\": \"superseded\", \"changed\": false, \"head\": \"$AGK_BUILT_COMMIT\"}"
+  exit 0
+fi
 inventory=${AGK_INVENTORY:-inventories/gcp}
 work=$(mktemp -d "${TMPDIR:-/tmp}/agk-deploy.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -1,5 +1,7 @@
-"""A local stand-in for Cloud Build: a build is cloudbuild.yaml's steps, run in order in a fresh checkout of
-the commit (what Cloud Build's /workspace is), with $COMMIT_SHA substituted and each step's env applied.
+"""A local stand-in for Cloud Build: a push's builds, run in order in a fresh checkout of the commit (what Cloud
+Build's /workspace is): cloudbuild.yaml (the DAG tests) and, only when it succeeds, cloudbuild-deploy.yaml, as
+terraform/modules/cloudbuild chains them (the deploy trigger listens for the test build's success). $COMMIT_SHA
+and the deploy build's $_COMMIT are the commit; each step's env is applied.
 
 Only the environment can differ from Cloud Build: `env` is applied over each step's own env (tests/deploy
 points the deploy step at the local inventory this way). AGK_CACHE is this machine's warm cache rather than
@@ -29,20 +31,28 @@ class Build:
     log: str = ""
 
 
+# The builds of a push, in the order the triggers chain them: each starts only if the one before succeeded.
+CONFIGS = ("cloudbuild.yaml", "cloudbuild-deploy.yaml")
+
+
 class BuildRun:
     def __init__(self, workspace: Path, commit: str, env: dict | None = None):
         self.ws, self.commit, self.env = Path(workspace), commit, dict(env or {})
-        self.config = yaml.safe_load((self.ws / "cloudbuild.yaml").read_text())
+        self.configs = [yaml.safe_load((self.ws / name).read_text()) for name in CONFIGS]
         self.result = Build(commit=commit, status="WORKING")
         self.report_file = self.ws / "deploy-report.json"
         self._log: list = []
         self._thread: threading.Thread | None = None
 
+    def substitute(self, text: str) -> str:
+        for name in ("COMMIT_SHA", "_COMMIT"):
+            text = text.replace("${" + name + "}", self.commit).replace("$" + name, self.commit)
+        return text
+
     def step_command(self, step: dict) -> tuple[list, dict]:
-        subst = {"$COMMIT_SHA": self.commit, "${COMMIT_SHA}": self.commit}
-        args = [subst.get(a, a) for a in step["args"]]
+        args = [self.substitute(a) for a in step["args"]]
         env = dict(os.environ)
-        env.update(item.split("=", 1) for item in step.get("env", []))
+        env.update(self.substitute(item).split("=", 1) for item in step.get("env", []))
         env.update(self.env)
         env["AGK_CACHE"] = str(paths.CACHE)
         env["AGK_DEPLOY_REPORT"] = str(self.report_file)
@@ -54,7 +64,7 @@ class BuildRun:
         return self
 
     def _run(self) -> None:
-        for step in self.config["steps"]:
+        for step in (step for config in self.configs for step in config["steps"]):
             cmd, env = self.step_command(step)
             t0 = time.monotonic()
             self._log.append(f"=== step {step['id']}\n")

@@ -99,7 +99,7 @@ def test_config_is_private(name):
 
 def test_shared_settings_identical_on_every_host():
     """What every host must agree on (the log servers' token key, the broker and result backend) is identical;
-    the main-only secrets are checked by test_least_privilege.py."""
+    the main-only secrets are checked by test_untrusted_tasks.py."""
     digests = {}
     for name in AIRFLOW_HOSTS:
         values = []

@@ -19,6 +19,14 @@ A closed connection (the launcher, or the worker around it, was killed) kills th
 Each request gets a keeper process (forked from this server) that forks the task, relays signals and reports
 its status, so the task never depends on this server again: restarting the server (a config change) leaves
 running tasks alone (the unit's KillMode=process).
+
+Each task starts in a folder of its own under the work folder (the first argument), which is also its HOME and
+TMPDIR, and the keeper removes it when the task ends: nothing a task writes there (a pip configuration, a module
+named like a standard one in the working directory) is found by a later task. The folders are on disk, not in the
+unit's /tmp: a restart of this server must not take a running task's files along (a PrivateTmp is removed with
+its unit; seen failing a running task). Folders whose keeper was killed are removed at the next start.
+AIRFLOW_HOME is the root-owned task configuration folder, so no task can plant an airflow_local_settings.py for
+the others either.
 """
 import array
 import ctypes
@@ -26,10 +34,12 @@ import gc
 import importlib
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import sys
+import tempfile
 import threading
 
 PR_SET_PDEATHSIG = 1
@@ -87,9 +97,12 @@ def _receive(conn: socket.socket) -> list:
     return list(fds)
 
 
-def _run_task(fds: list) -> None:
+def _run_task(fds: list, workdir: str) -> None:
     """In the task process: become what Airflow's exec'd task child expects, then hand over to Airflow."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.chdir(workdir)
+    os.environ.update(HOME=workdir, TMPDIR=workdir)
+    tempfile.tempdir = None  # read TMPDIR again
     os.setpgid(0, 0)  # the keeper signals the whole task tree, as the supervisor would (os.killpg)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a task never outlives its keeper
     _prctl(PR_SET_DUMPABLE, 1)  # the task's own process is the task's (py-spy, core dumps); the server is not
@@ -103,19 +116,27 @@ def _run_task(fds: list) -> None:
     _child_exec_main()  # never returns: it exits the process
 
 
-def _keep(conn: socket.socket, fds: list) -> None:
+def _keep(conn: socket.socket, fds: list, work_root: str) -> None:
     """In the keeper process: fork the task, relay signals to it, report how it ended."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _set_title("airflow-task keeper")
-    pid = os.fork()
-    if pid == 0:
-        conn.close()
-        try:
-            _run_task(fds)
-        finally:
-            os._exit(124)
-    for fd in fds:
-        os.close(fd)
+    workdir = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=work_root)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            try:
+                _run_task(fds, workdir)
+            finally:
+                os._exit(124)
+        for fd in fds:
+            os.close(fd)
+        _relay(conn, pid)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _relay(conn: socket.socket, pid: int) -> None:
     pidfd = os.pidfd_open(pid)
     pending = b""
     while True:
@@ -127,7 +148,10 @@ def _keep(conn: socket.socket, fds: list) -> None:
             except OSError:
                 pass
             return
-        data = conn.recv(64)
+        try:
+            data = conn.recv(64)
+        except OSError:
+            data = b""
         if not data:
             # The launcher is gone (killed with its worker, or SIGKILLed by the supervisor): so is the task.
             try:
@@ -147,7 +171,15 @@ def _keep(conn: socket.socket, fds: list) -> None:
                     pass
 
 
-def serve(listener: socket.socket) -> None:
+def _remove_orphaned_work(work_root: str) -> None:
+    """The folders of keepers that are gone (killed before they could clean up): named <keeper pid>-..."""
+    for name in os.listdir(work_root):
+        pid = name.split("-", 1)[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(work_root, name), ignore_errors=True)
+
+
+def serve(listener: socket.socket, work_root: str) -> None:
     # Keepers are reaped by the kernel: the server never waits for one.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
@@ -162,7 +194,7 @@ def serve(listener: socket.socket) -> None:
         if pid == 0:
             listener.close()
             try:
-                _keep(conn, fds)
+                _keep(conn, fds, work_root)
             except BaseException as exc:  # noqa: BLE001 - the keeper must always exit, never return here
                 _log(f"keeper failed: {exc!r}")
             finally:
@@ -175,10 +207,15 @@ def serve(listener: socket.socket) -> None:
 def main() -> None:
     if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
         raise SystemExit("airflow-task-forkserver: start me through airflow-task-forkserver.socket (one socket)")
+    if len(sys.argv) < 2 or not os.path.isabs(sys.argv[1]):
+        raise SystemExit("usage: forkserver.py WORK_DIR [MODULE ...]")
+    work_root, preload = sys.argv[1], sys.argv[2:]
+    os.makedirs(work_root, mode=0o700, exist_ok=True)
+    _remove_orphaned_work(work_root)
     listener = socket.socket(fileno=SYSTEMD_FIRST_FD)
     for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
         os.environ.pop(name, None)  # tasks must not think they were socket-activated
-    _warm_up(sys.argv[1:])
+    _warm_up(preload)
     if threading.active_count() != 1:
         # fork() copies one thread; a lock another thread held would stay locked in every task.
         raise SystemExit(f"airflow-task-forkserver: the warm-up left {threading.active_count()} threads running")
@@ -190,7 +227,7 @@ def main() -> None:
     _prctl(PR_SET_DUMPABLE, 0)
     _set_title("airflow-task-forkserver")
     _log(f"ready: {len(sys.modules)} modules loaded")
-    serve(listener)
+    serve(listener, work_root)
 
 
 if __name__ == "__main__":
