@@ -37,6 +37,7 @@ module "iam" {
 
   project_id          = var.project_id
   cluster_name        = var.cluster_name
+  worker_account      = var.worker_count > 0
   deploy_account      = var.deploy_trigger != null
   edge_account        = var.edge_worker_count > 0
   edge_tunnel_members = var.edge_tunnel_members
@@ -72,11 +73,15 @@ module "storage" {
   location                  = coalesce(var.log_bucket_location, var.region)
   retention_days            = var.log_retention_days
   noncurrent_retention_days = var.log_noncurrent_retention_days
+  soft_delete_days          = var.log_soft_delete_days
   force_destroy             = var.log_bucket_force_destroy
-  writer_member             = module.iam.vm_service_account_member
-  # The keys must be known at plan time; the account's email is not (before it exists).
-  extra_writers = var.edge_worker_count > 0 ? { edge = module.iam.edge_service_account.member } : {}
-  labels        = local.labels
+  # Every account whose VMs write task logs, by a key known at plan time (the emails are not, before the
+  # accounts exist): main, worker (with worker VMs), edge (with Edge workers).
+  writers = merge(
+    { for kind, account in module.iam.vm_service_accounts : kind => account.member },
+    var.edge_worker_count > 0 ? { edge = module.iam.edge_service_account.member } : {},
+  )
+  labels = local.labels
 
   depends_on = [google_project_service.this]
 }
@@ -155,21 +160,22 @@ module "sql" {
 module "vms" {
   source = "./modules/vms"
 
-  project_id            = var.project_id
-  zone                  = var.zone
-  cluster_name          = var.cluster_name
-  subnetwork            = module.network.subnetwork_self_link
-  service_account_email = module.iam.vm_service_account_email
-  main_tags             = module.network.main_tags
-  worker_tags           = module.network.worker_tags
-  worker_count          = var.worker_count
-  main_machine_type     = var.main_machine_type
-  worker_machine_type   = var.worker_machine_type
-  main_disk_size_gb     = var.main_disk_size_gb
-  worker_disk_size_gb   = var.worker_disk_size_gb
-  boot_disk_type        = var.boot_disk_type
-  deletion_protection   = var.vm_deletion_protection
-  labels                = local.labels
+  project_id                   = var.project_id
+  zone                         = var.zone
+  cluster_name                 = var.cluster_name
+  subnetwork                   = module.network.subnetwork_self_link
+  main_service_account_email   = module.iam.vm_service_accounts.main.email
+  worker_service_account_email = try(module.iam.vm_service_accounts.worker.email, null)
+  main_tags                    = module.network.main_tags
+  worker_tags                  = module.network.worker_tags
+  worker_count                 = var.worker_count
+  main_machine_type            = var.main_machine_type
+  worker_machine_type          = var.worker_machine_type
+  main_disk_size_gb            = var.main_disk_size_gb
+  worker_disk_size_gb          = var.worker_disk_size_gb
+  boot_disk_type               = var.boot_disk_type
+  deletion_protection          = var.vm_deletion_protection
+  labels                       = local.labels
 
   # Edge workers: their own account (null without them), tag and size.
   edge_count                 = var.edge_worker_count

@@ -7,12 +7,14 @@ output "ansible" {
 }
 
 output "deploy" {
-  description = "The DAG redeploy trigger (null without deploy_trigger): trigger id, whether builds wait for approval, build service account, and the Secret Manager id the read-only deploy key goes into."
+  description = "The DAG test and redeploy triggers (null without deploy_trigger): their ids, whether deploy builds wait for approval, the two builds' service accounts, and the Secret Manager id the read-only deploy key goes into."
   value = var.deploy_trigger == null ? null : {
-    trigger_id                  = module.cloudbuild[0].trigger_id
-    approval_required           = module.cloudbuild[0].approval_required
-    build_service_account_email = module.iam.deploy_service_account.email
-    deploy_key_secret_id        = module.cloudbuild[0].deploy_key_secret_id
+    trigger_id                     = module.cloudbuild[0].trigger_id
+    test_trigger_id                = module.cloudbuild[0].test_trigger_id
+    approval_required              = module.cloudbuild[0].approval_required
+    build_service_account_email    = module.iam.deploy_service_account.email
+    dag_test_service_account_email = module.iam.dag_test_service_account.email
+    deploy_key_secret_id           = module.cloudbuild[0].deploy_key_secret_id
   }
 }
 

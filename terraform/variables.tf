@@ -354,6 +354,17 @@ variable "log_noncurrent_retention_days" {
   }
 }
 
+variable "log_soft_delete_days" {
+  description = "Days a deleted or overwritten task log stays recoverable in the bucket (soft delete), whatever task code does with its VM's account: 7-90."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.log_soft_delete_days >= 7 && var.log_soft_delete_days <= 90 && floor(var.log_soft_delete_days) == var.log_soft_delete_days
+    error_message = "log_soft_delete_days must be a whole number from 7 to 90."
+  }
+}
+
 variable "log_bucket_location" {
   description = "Location of the task-log bucket; null means the region."
   type        = string
@@ -386,13 +397,14 @@ variable "labels" {
 # DAG redeploys (cloudbuild.tf, docs/redeploy.md)
 # ---------------------------------------------------------------------------------------
 variable "deploy_trigger" {
-  description = "Cloud Build trigger that tests and redeploys the DAGs on every push to branch of the connected GitHub repository. null: no trigger. repo_url is what the VMs clone with the read-only deploy key (git@github.com:OWNER/REPO.git). approval_required: every build waits for a person with roles/cloudbuild.builds.approver to approve it before any step runs (docs/redeploy.md, \"Who can change the cluster\")."
+  description = "Cloud Build triggers that test the DAGs on every push to branch of the connected GitHub repository (with no rights) and, when the tests pass, redeploy the cluster to that commit. null: no trigger. repo_url is what the VMs clone with the read-only deploy key (git@github.com:OWNER/REPO.git). approval_required (default true): every deploy build waits for a person with roles/cloudbuild.builds.approver to approve it before any step runs; false deploys every tested push unattended (docs/redeploy.md, \"Who can change the cluster\"). create_build_topic: false when the project has its cloud-builds Pub/Sub topic already."
   type = object({
-    github_owner      = string
-    github_repo       = string
-    repo_url          = string
-    branch            = optional(string, "main")
-    approval_required = optional(bool, false)
+    github_owner       = string
+    github_repo        = string
+    repo_url           = string
+    branch             = optional(string, "main")
+    approval_required  = optional(bool, true)
+    create_build_topic = optional(bool, true)
   })
   default = null
 }

@@ -23,8 +23,8 @@ run "no_edge_workers_by_default" {
   }
 
   assert {
-    condition     = length([for n in module.network.firewall_rule_names : n if strcontains(n, "edge")]) == 0 && length(module.network.firewall_rule_names) == 4
-    error_message = "Without Edge workers the firewall keeps its four rules and no edge rule."
+    condition     = length([for n in module.network.firewall_rule_names : n if strcontains(n, "edge")]) == 0 && length(module.network.firewall_rule_names) == 5
+    error_message = "Without Edge workers the firewall keeps its five rules (four ingress, the worker VMs' egress deny) and no edge rule."
   }
 }
 
@@ -46,13 +46,13 @@ run "two_edge_workers" {
   }
 
   assert {
-    condition     = module.iam.edge_service_account != null
-    error_message = "Edge workers get their own service account."
+    condition     = module.iam.edge_service_account != null && keys(module.iam.vm_service_accounts) == ["main", "worker"]
+    error_message = "Edge workers get their own service account; the main and worker accounts stay as they are."
   }
 
   assert {
     condition = toset(module.network.firewall_rule_names) == toset([
-      "allow-iap-ssh", "allow-iap-ui", "allow-workers-to-main", "allow-main-to-worker-logs",
+      "allow-iap-ssh", "allow-iap-ui", "allow-workers-to-main", "allow-main-to-worker-logs", "deny-worker-egress-sql",
       "allow-edge-to-main", "allow-edge-egress-api", "deny-edge-egress-internal",
     ])
     error_message = "Edge workers add exactly their three firewall rules."
@@ -73,10 +73,13 @@ run "deploy_builds_reach_edge_workers" {
   }
 
   variables {
-    github_owner               = "acme"
-    github_repo                = "airflow-dags"
-    repo_url                   = "git@github.com:acme/airflow-dags.git"
-    vm_service_account_email   = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    github_owner = "acme"
+    github_repo  = "airflow-dags"
+    repo_url     = "git@github.com:acme/airflow-dags.git"
+    vm_service_account_emails = {
+      main   = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+      worker = "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    }
     edge_service_account_email = "af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
     ansible = {
       project_id      = "acme-data-prod"
@@ -86,6 +89,11 @@ run "deploy_builds_reach_edge_workers" {
       worker_vm_names = ["af-worker-1"]
       edge_vm_names   = ["af-edge-1", "af-edge-2"]
       secret_ids      = { sample_password = "af-sample-password" }
+    }
+    test_service_account = {
+      email  = "af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
+      id     = "projects/acme-data-prod/serviceAccounts/af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
+      member = "serviceAccount:af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
     }
     build_service_account = {
       email  = "af-deploy@acme-data-prod.iam.gserviceaccount.com"
@@ -108,8 +116,14 @@ run "deploy_builds_reach_edge_workers" {
   }
 
   assert {
-    condition     = google_secret_manager_secret_iam_member.deploy_key_vm.member == "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com" && toset([for m in google_secret_manager_secret_iam_member.build : m.secret_id]) == toset(["af-sample-password"])
-    error_message = "Edge workers add no secret grant: the deploy key stays readable by the VM account only."
+    condition = (
+      toset([for m in google_secret_manager_secret_iam_member.deploy_key_vm : m.member]) == toset([
+        "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com",
+        "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com",
+      ])
+      && toset([for m in google_secret_manager_secret_iam_member.build : m.secret_id]) == toset(["af-sample-password"])
+    )
+    error_message = "Edge workers add no secret grant: the deploy key stays readable by the main and worker accounts only."
   }
 
   assert {
@@ -126,13 +140,18 @@ run "deploy_builds_need_the_edge_account" {
   }
 
   variables {
-    github_owner             = "acme"
-    github_repo              = "airflow-dags"
-    repo_url                 = "git@github.com:acme/airflow-dags.git"
-    vm_service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    github_owner              = "acme"
+    github_repo               = "airflow-dags"
+    repo_url                  = "git@github.com:acme/airflow-dags.git"
+    vm_service_account_emails = { main = "af-main-sa@acme-data-prod.iam.gserviceaccount.com" }
     ansible = {
       project_id   = "acme-data-prod", zone = "europe-west1-b", cluster_name = "af",
       main_vm_name = "af-main", worker_vm_names = [], edge_vm_names = ["af-edge-1"], secret_ids = {}
+    }
+    test_service_account = {
+      email  = "af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
+      id     = "projects/acme-data-prod/serviceAccounts/af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
+      member = "serviceAccount:af-dag-tests@acme-data-prod.iam.gserviceaccount.com"
     }
     build_service_account = {
       email  = "af-deploy@acme-data-prod.iam.gserviceaccount.com"
@@ -153,23 +172,24 @@ run "edge_vms_are_hardened_and_labelled" {
   }
 
   variables {
-    zone                       = "europe-west1-b"
-    subnetwork                 = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-    service_account_email      = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    main_tags                  = ["af-main"]
-    worker_tags                = ["af-worker"]
-    worker_count               = 1
-    main_machine_type          = "e2-standard-4"
-    worker_machine_type        = "e2-standard-4"
-    main_disk_size_gb          = 50
-    worker_disk_size_gb        = 50
-    boot_disk_type             = "pd-balanced"
-    labels                     = { "airflow-cluster" = "af" }
-    edge_count                 = 2
-    edge_tags                  = ["af-edge"]
-    edge_machine_type          = "e2-standard-2"
-    edge_disk_size_gb          = 30
-    edge_service_account_email = "af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
+    zone                         = "europe-west1-b"
+    subnetwork                   = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    main_service_account_email   = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    worker_service_account_email = "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags                    = ["af-main"]
+    worker_tags                  = ["af-worker"]
+    worker_count                 = 1
+    main_machine_type            = "e2-standard-4"
+    worker_machine_type          = "e2-standard-4"
+    main_disk_size_gb            = 50
+    worker_disk_size_gb          = 50
+    boot_disk_type               = "pd-balanced"
+    labels                       = { "airflow-cluster" = "af" }
+    edge_count                   = 2
+    edge_tags                    = ["af-edge"]
+    edge_machine_type            = "e2-standard-2"
+    edge_disk_size_gb            = 30
+    edge_service_account_email   = "af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
   }
 
   assert {
@@ -188,9 +208,13 @@ run "edge_vms_are_hardened_and_labelled" {
   }
 
   assert {
-    condition = alltrue([for n in ["af-edge-1", "af-edge-2"] :
-      google_compute_instance.this[n].service_account[0].email == "af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
-    ]) && google_compute_instance.this["af-worker-1"].service_account[0].email == "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    condition = (
+      alltrue([for n in ["af-edge-1", "af-edge-2"] :
+        google_compute_instance.this[n].service_account[0].email == "af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
+      ])
+      && google_compute_instance.this["af-worker-1"].service_account[0].email == "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+      && google_compute_instance.this["af-main"].service_account[0].email == "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    )
     error_message = "Edge worker VMs run as the edge account; the main and worker VMs keep theirs."
   }
 
@@ -225,19 +249,19 @@ run "edge_vms_need_their_own_account" {
   }
 
   variables {
-    zone                  = "europe-west1-b"
-    subnetwork            = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-    service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    main_tags             = ["af-main"]
-    worker_tags           = ["af-worker"]
-    worker_count          = 0
-    main_machine_type     = "e2-standard-4"
-    worker_machine_type   = "e2-standard-4"
-    main_disk_size_gb     = 50
-    worker_disk_size_gb   = 50
-    boot_disk_type        = "pd-balanced"
-    edge_count            = 1
-    edge_tags             = ["af-edge"]
+    zone                       = "europe-west1-b"
+    subnetwork                 = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    main_service_account_email = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags                  = ["af-main"]
+    worker_tags                = ["af-worker"]
+    worker_count               = 0
+    main_machine_type          = "e2-standard-4"
+    worker_machine_type        = "e2-standard-4"
+    main_disk_size_gb          = 50
+    worker_disk_size_gb        = 50
+    boot_disk_type             = "pd-balanced"
+    edge_count                 = 1
+    edge_tags                  = ["af-edge"]
   }
 
   expect_failures = [var.edge_service_account_email]
@@ -266,8 +290,8 @@ run "edge_account_least_privilege" {
   }
 
   assert {
-    condition     = toset([for m in google_project_iam_member.vm : m.role]) == toset(["roles/logging.logWriter", "roles/monitoring.metricWriter"])
-    error_message = "The VM account's roles do not change with the edge account."
+    condition     = toset([for m in google_project_iam_member.vm : m.role]) == toset(["roles/logging.logWriter", "roles/monitoring.metricWriter"]) && keys(google_service_account.vm) == ["main", "worker"]
+    error_message = "The main and worker accounts and their roles do not change with the edge account."
   }
 }
 
@@ -296,23 +320,29 @@ run "edge_account_writes_the_task_log_bucket_only" {
     location                  = "europe-west1"
     retention_days            = 30
     noncurrent_retention_days = 7
-    writer_member             = "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    extra_writers             = { edge = "serviceAccount:af-edge-sa@acme-data-prod.iam.gserviceaccount.com" }
+    writers = {
+      main   = "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+      worker = "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+      edge   = "serviceAccount:af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
+    }
   }
 
   assert {
     condition = (
-      length(google_storage_bucket_iam_member.extra_writer) == 1
-      && google_storage_bucket_iam_member.extra_writer["edge"].role == "roles/storage.objectAdmin"
-      && google_storage_bucket_iam_member.extra_writer["edge"].member == "serviceAccount:af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
-      && google_storage_bucket_iam_member.extra_writer["edge"].bucket == "acme-data-prod-af-task-logs"
+      google_storage_bucket_iam_member.writer["edge"].role == "roles/storage.objectUser"
+      && google_storage_bucket_iam_member.writer["edge"].member == "serviceAccount:af-edge-sa@acme-data-prod.iam.gserviceaccount.com"
+      && google_storage_bucket_iam_member.writer["edge"].bucket == "acme-data-prod-af-task-logs"
     )
-    error_message = "The edge account gets objectAdmin on the task-log bucket (edge workers upload their task logs), a bucket-level binding."
+    error_message = "The edge account gets objectUser on the task-log bucket (edge workers upload their task logs), a bucket-level binding."
   }
 
   assert {
-    condition     = google_storage_bucket_iam_member.writer.member == "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    error_message = "The VM account keeps its own binding."
+    condition = (
+      length(google_storage_bucket_iam_member.writer) == 3
+      && google_storage_bucket_iam_member.writer["main"].member == "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+      && google_storage_bucket_iam_member.writer["worker"].member == "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    )
+    error_message = "The main and worker accounts keep their own bindings."
   }
 }
 
@@ -327,12 +357,15 @@ run "no_edge_bucket_grant_by_default" {
     location                  = "europe-west1"
     retention_days            = 30
     noncurrent_retention_days = 7
-    writer_member             = "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+    writers = {
+      main   = "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+      worker = "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    }
   }
 
   assert {
-    condition     = length(google_storage_bucket_iam_member.extra_writer) == 0
-    error_message = "Without Edge workers the bucket has the VM account's binding only."
+    condition     = toset(keys(google_storage_bucket_iam_member.writer)) == toset(["main", "worker"])
+    error_message = "Without Edge workers the bucket has the main and worker accounts' bindings only."
   }
 }
 
@@ -418,8 +451,8 @@ run "edge_firewall" {
   }
 
   assert {
-    condition     = length(google_compute_firewall.this) == 7 && alltrue([for fw in google_compute_firewall.this : !contains(coalesce(fw.source_ranges, toset([])), "0.0.0.0/0")])
-    error_message = "Seven rules with Edge workers; none open to 0.0.0.0/0."
+    condition     = length(google_compute_firewall.this) == 8 && alltrue([for fw in google_compute_firewall.this : !contains(coalesce(fw.source_ranges, toset([])), "0.0.0.0/0")])
+    error_message = "Eight rules with Edge workers; none open to 0.0.0.0/0."
   }
 }
 
@@ -444,8 +477,8 @@ run "no_edge_firewall_by_default" {
   }
 
   assert {
-    condition     = toset(keys(google_compute_firewall.this)) == toset(["allow-iap-ssh", "allow-iap-ui", "allow-workers-to-main", "allow-main-to-worker-logs"])
-    error_message = "Without Edge workers, the four rules only."
+    condition     = toset(keys(google_compute_firewall.this)) == toset(["allow-iap-ssh", "allow-iap-ui", "allow-workers-to-main", "allow-main-to-worker-logs", "deny-worker-egress-sql"])
+    error_message = "Without Edge workers, the four ingress rules and the worker VMs' egress deny only."
   }
 
   assert {
@@ -500,19 +533,20 @@ run "outside_edge_tunnels_to_the_api_port_only" {
   }
 
   variables {
-    zone                    = "europe-west1-b"
-    subnetwork              = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-    service_account_email   = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    main_tags               = ["af-main"]
-    worker_tags             = ["af-worker"]
-    worker_count            = 1
-    main_machine_type       = "e2-standard-4"
-    worker_machine_type     = "e2-standard-4"
-    main_disk_size_gb       = 50
-    worker_disk_size_gb     = 50
-    boot_disk_type          = "pd-balanced"
-    main_api_tunnel_members = ["serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"]
-    api_port                = 8080
+    zone                         = "europe-west1-b"
+    subnetwork                   = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    main_service_account_email   = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    worker_service_account_email = "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags                    = ["af-main"]
+    worker_tags                  = ["af-worker"]
+    worker_count                 = 1
+    main_machine_type            = "e2-standard-4"
+    worker_machine_type          = "e2-standard-4"
+    main_disk_size_gb            = 50
+    worker_disk_size_gb          = 50
+    boot_disk_type               = "pd-balanced"
+    main_api_tunnel_members      = ["serviceAccount:edge-nas@acme-data-prod.iam.gserviceaccount.com"]
+    api_port                     = 8080
   }
 
   assert {
@@ -536,17 +570,17 @@ run "no_outside_edge_tunnel_by_default" {
   }
 
   variables {
-    zone                  = "europe-west1-b"
-    subnetwork            = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-    service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    main_tags             = ["af-main"]
-    worker_tags           = ["af-worker"]
-    worker_count          = 0
-    main_machine_type     = "e2-standard-4"
-    worker_machine_type   = "e2-standard-4"
-    main_disk_size_gb     = 50
-    worker_disk_size_gb   = 50
-    boot_disk_type        = "pd-balanced"
+    zone                       = "europe-west1-b"
+    subnetwork                 = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    main_service_account_email = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags                  = ["af-main"]
+    worker_tags                = ["af-worker"]
+    worker_count               = 0
+    main_machine_type          = "e2-standard-4"
+    worker_machine_type        = "e2-standard-4"
+    main_disk_size_gb          = 50
+    worker_disk_size_gb        = 50
+    boot_disk_type             = "pd-balanced"
   }
 
   assert {
@@ -563,18 +597,19 @@ run "outside_edge_tunnel_needs_the_api_port" {
   }
 
   variables {
-    zone                    = "europe-west1-b"
-    subnetwork              = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-    service_account_email   = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-    main_tags               = ["af-main"]
-    worker_tags             = ["af-worker"]
-    worker_count            = 0
-    main_machine_type       = "e2-standard-4"
-    worker_machine_type     = "e2-standard-4"
-    main_disk_size_gb       = 50
-    worker_disk_size_gb     = 50
-    boot_disk_type          = "pd-balanced"
-    main_api_tunnel_members = ["user:ops@example.com"]
+    zone                         = "europe-west1-b"
+    subnetwork                   = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+    main_service_account_email   = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    worker_service_account_email = "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+    main_tags                    = ["af-main"]
+    worker_tags                  = ["af-worker"]
+    worker_count                 = 0
+    main_machine_type            = "e2-standard-4"
+    worker_machine_type          = "e2-standard-4"
+    main_disk_size_gb            = 50
+    worker_disk_size_gb          = 50
+    boot_disk_type               = "pd-balanced"
+    main_api_tunnel_members      = ["user:ops@example.com"]
   }
 
   expect_failures = [var.api_port]

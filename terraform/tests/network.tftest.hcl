@@ -49,10 +49,17 @@ run "network" {
   }
 
   assert {
-    condition = length(google_compute_firewall.this) == 4 && alltrue([for k, fw in google_compute_firewall.this :
-      fw.direction == "INGRESS" && !contains(coalesce(fw.source_ranges, []), "0.0.0.0/0") && fw.name == "af-${k}"
+    condition = length(google_compute_firewall.this) == 5 && alltrue([for k, fw in google_compute_firewall.this :
+      !contains(coalesce(fw.source_ranges, []), "0.0.0.0/0") && fw.name == "af-${k}"
     ])
-    error_message = "Four ingress rules named <cluster_name>-<rule>; none may allow 0.0.0.0/0."
+    error_message = "Five rules named <cluster_name>-<rule>; none may allow 0.0.0.0/0."
+  }
+
+  assert {
+    condition = toset([for k, fw in google_compute_firewall.this : k if fw.direction == "INGRESS"]) == toset([
+      "allow-iap-ssh", "allow-iap-ui", "allow-workers-to-main", "allow-main-to-worker-logs",
+    ])
+    error_message = "Four ingress rules; the fifth rule is the worker VMs' egress deny."
   }
 
   assert {
@@ -111,5 +118,60 @@ run "single_log_port" {
   assert {
     condition     = sort(flatten([for a in google_compute_firewall.this["allow-main-to-worker-logs"].allow : a.ports])) == sort(["8793"])
     error_message = "One worker instance per VM opens port 8793 only."
+  }
+}
+
+# apply (mocked): the deny rule names the private service access range's address, known only once the range
+# exists; the override gives it a distinctive one.
+run "workers_send_nothing_to_cloud_sql" {
+  command = apply
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    sql_private_range_prefix_length = 22
+  }
+
+  override_resource {
+    target = google_compute_global_address.sql_private_range
+    values = { address = "10.77.4.0" }
+  }
+
+  assert {
+    condition = (
+      google_compute_firewall.this["deny-worker-egress-sql"].name == "af-deny-worker-egress-sql"
+      && google_compute_firewall.this["deny-worker-egress-sql"].direction == "EGRESS"
+      && google_compute_firewall.this["deny-worker-egress-sql"].target_tags == toset(["af-worker"])
+      && google_compute_firewall.this["deny-worker-egress-sql"].destination_ranges == toset(["10.77.4.0/22"])
+      && google_compute_firewall.this["deny-worker-egress-sql"].source_ranges == null
+      && google_compute_firewall.this["deny-worker-egress-sql"].source_tags == null
+    )
+    error_message = "deny-worker-egress-sql is an egress rule of the worker VMs (their tag only) to Cloud SQL's private service access range."
+  }
+
+  assert {
+    condition = (
+      length(google_compute_firewall.this["deny-worker-egress-sql"].allow) == 0
+      && length(google_compute_firewall.this["deny-worker-egress-sql"].deny) == 1
+      && one(google_compute_firewall.this["deny-worker-egress-sql"].deny).protocol == "all"
+      && one(google_compute_firewall.this["deny-worker-egress-sql"].deny).ports == null
+    )
+    error_message = "deny-worker-egress-sql denies every protocol and port, and allows nothing."
+  }
+
+  assert {
+    condition = alltrue([for k, fw in google_compute_firewall.this :
+      k == "deny-worker-egress-sql" || fw.direction == "INGRESS"
+    ])
+    error_message = "No egress rule other than the deny applies without Edge workers: nothing outranks it for the worker VMs."
+  }
+
+  assert {
+    condition = alltrue([for k, fw in google_compute_firewall.this :
+      !contains(coalesce(fw.target_tags, toset([])), "af-main") || fw.direction == "INGRESS"
+    ])
+    error_message = "No egress rule targets the main VM (it runs the database's clients), so neither does the deny."
   }
 }

@@ -53,6 +53,11 @@ run "default_plan_outputs" {
     condition     = alltrue([for s in google_project_service.this : s.disable_on_destroy == false])
     error_message = "Destroying the cluster must not disable project services other workloads may use."
   }
+
+  assert {
+    condition     = keys(module.iam.vm_service_accounts) == ["main", "worker"]
+    error_message = "A cluster with worker VMs has a main and a worker VM account."
+  }
 }
 
 run "all_in_one" {
@@ -65,6 +70,11 @@ run "all_in_one" {
   assert {
     condition     = output.ansible.worker_vm_names == [] && output.ansible.main_vm_name == "af-main"
     error_message = "worker_count = 0 plans the main VM only (it then runs the workers too)."
+  }
+
+  assert {
+    condition     = keys(module.iam.vm_service_accounts) == ["main"]
+    error_message = "worker_count = 0 creates no worker account: the all-in-one VM runs as the main account."
   }
 }
 

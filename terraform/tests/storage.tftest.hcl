@@ -1,4 +1,5 @@
-# Task-log bucket: private, uniform access, lifecycle, bucket-level grant only.
+# Task-log bucket: private, uniform access, lifecycle, soft delete, and a bucket-level objectUser grant to each
+# VM kind's account (never objectAdmin: the writers have no say over the bucket's access).
 mock_provider "google" {}
 
 variables {
@@ -7,7 +8,10 @@ variables {
   location                  = "europe-west1"
   retention_days            = 30
   noncurrent_retention_days = 7
-  writer_member             = "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
+  writers = {
+    main   = "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    worker = "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+  }
 }
 
 run "private_bucket" {
@@ -45,11 +49,89 @@ run "private_bucket" {
   }
 
   assert {
-    condition = (
-      google_storage_bucket_iam_member.writer.role == "roles/storage.objectAdmin"
-      && google_storage_bucket_iam_member.writer.member == "serviceAccount:af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-      && google_storage_bucket_iam_member.writer.bucket == "acme-data-prod-af-task-logs"
-    )
-    error_message = "The VM account gets objectAdmin on this bucket only."
+    condition     = one(google_storage_bucket.logs.soft_delete_policy).retention_duration_seconds == 7 * 86400
+    error_message = "Soft delete keeps deleted logs for 7 days by default."
   }
+}
+
+run "each_writer_gets_object_user_on_this_bucket_only" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  assert {
+    condition = {
+      for k, m in google_storage_bucket_iam_member.writer : k => [m.role, m.member, m.bucket]
+      } == {
+      main   = ["roles/storage.objectUser", "serviceAccount:af-main-sa@acme-data-prod.iam.gserviceaccount.com", "acme-data-prod-af-task-logs"]
+      worker = ["roles/storage.objectUser", "serviceAccount:af-worker-sa@acme-data-prod.iam.gserviceaccount.com", "acme-data-prod-af-task-logs"]
+    }
+    error_message = "The main and worker accounts each get roles/storage.objectUser on the task-log bucket, one binding each."
+  }
+
+  assert {
+    condition     = length([for m in google_storage_bucket_iam_member.writer : m if m.role == "roles/storage.objectAdmin"]) == 0
+    error_message = "No writer gets objectAdmin (object IAM policies and object retention settings: more than writing logs needs)."
+  }
+}
+
+run "soft_delete_days_configured" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    soft_delete_days = 90
+  }
+
+  assert {
+    condition     = one(google_storage_bucket.logs.soft_delete_policy).retention_duration_seconds == 7776000
+    error_message = "soft_delete_days = 90 (the upper bound) keeps deleted or overwritten logs for 90 days (7776000 s)."
+  }
+}
+
+run "soft_delete_days_6_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    soft_delete_days = 6
+  }
+
+  expect_failures = [var.soft_delete_days]
+}
+
+run "soft_delete_days_91_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    soft_delete_days = 91
+  }
+
+  expect_failures = [var.soft_delete_days]
+}
+
+run "no_writer_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    writers = {}
+  }
+
+  expect_failures = [var.writers]
 }

@@ -132,6 +132,24 @@ run "retention_too_long" {
   expect_failures = [var.log_retention_days]
 }
 
+run "soft_delete_6_days" {
+  command = plan
+  variables { log_soft_delete_days = 6 }
+  expect_failures = [var.log_soft_delete_days]
+}
+
+run "soft_delete_91_days" {
+  command = plan
+  variables { log_soft_delete_days = 91 }
+  expect_failures = [var.log_soft_delete_days]
+}
+
+run "soft_delete_fraction" {
+  command = plan
+  variables { log_soft_delete_days = 7.5 }
+  expect_failures = [var.log_soft_delete_days]
+}
+
 run "bad_db_tier" {
   command = plan
   variables { database_tier = "n2-standard-2" }

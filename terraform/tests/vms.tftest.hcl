@@ -2,20 +2,21 @@
 mock_provider "google" {}
 
 variables {
-  project_id            = "acme-data-prod"
-  zone                  = "europe-west1-b"
-  cluster_name          = "af"
-  subnetwork            = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
-  service_account_email = "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"
-  main_tags             = ["af-main"]
-  worker_tags           = ["af-worker"]
-  worker_count          = 3
-  main_machine_type     = "e2-standard-4"
-  worker_machine_type   = "n2-standard-8"
-  main_disk_size_gb     = 50
-  worker_disk_size_gb   = 100
-  boot_disk_type        = "pd-balanced"
-  labels                = { "airflow-cluster" = "af" }
+  project_id                   = "acme-data-prod"
+  zone                         = "europe-west1-b"
+  cluster_name                 = "af"
+  subnetwork                   = "projects/acme-data-prod/regions/europe-west1/subnetworks/af-subnet"
+  main_service_account_email   = "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+  worker_service_account_email = "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+  main_tags                    = ["af-main"]
+  worker_tags                  = ["af-worker"]
+  worker_count                 = 3
+  main_machine_type            = "e2-standard-4"
+  worker_machine_type          = "n2-standard-8"
+  main_disk_size_gb            = 50
+  worker_disk_size_gb          = 100
+  boot_disk_type               = "pd-balanced"
+  labels                       = { "airflow-cluster" = "af" }
 }
 
 run "hardened_vms" {
@@ -78,8 +79,13 @@ run "hardened_vms" {
   }
 
   assert {
-    condition     = alltrue([for vm in google_compute_instance.this : vm.service_account[0].email == "af-vm-sa@acme-data-prod.iam.gserviceaccount.com"])
-    error_message = "VMs must run as the cluster's own service account, never the default compute account."
+    condition = (
+      google_compute_instance.this["af-main"].service_account[0].email == "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+      && alltrue([for n in ["af-worker-1", "af-worker-2", "af-worker-3"] :
+        google_compute_instance.this[n].service_account[0].email == "af-worker-sa@acme-data-prod.iam.gserviceaccount.com"
+      ])
+    )
+    error_message = "The main VM runs as the main account and every worker VM as the worker account (never the default compute account, never each other's)."
   }
 
   assert {
@@ -103,4 +109,37 @@ run "all_in_one" {
     condition     = keys(google_compute_instance.this) == ["af-main"] && output.worker_instance_names == []
     error_message = "worker_count = 0 plans the main VM alone."
   }
+}
+
+run "all_in_one_needs_no_worker_account" {
+  command = plan
+
+  module {
+    source = "./modules/vms"
+  }
+
+  variables {
+    worker_count                 = 0
+    worker_service_account_email = null
+  }
+
+  assert {
+    condition     = google_compute_instance.this["af-main"].service_account[0].email == "af-main-sa@acme-data-prod.iam.gserviceaccount.com"
+    error_message = "An all-in-one VM runs as the main account; no worker account is needed."
+  }
+}
+
+run "worker_vms_need_their_own_account" {
+  command = plan
+
+  module {
+    source = "./modules/vms"
+  }
+
+  variables {
+    worker_count                 = 2
+    worker_service_account_email = null
+  }
+
+  expect_failures = [var.worker_service_account_email]
 }

@@ -221,3 +221,18 @@ def test_edge_workers_are_their_own_group() -> None:
     text = INVENTORY_SCRIPT.read_text()
     assert '"airflow_edge_workers": {"hosts": edges}' in text
     assert re.search(r'"children": \[[^\]]*"airflow_edge_workers"', text), "airflow_gcp's children include the edge group"
+
+
+def test_dag_test_account_writes_build_logs_only() -> None:
+    """The DAG-test builds' account (it runs code whoever can push wrote) has one grant in all of terraform/: its
+    project-level logging.logWriter, in modules/iam/deploy.tf. No other IAM resource names it."""
+    grants = []
+    for path in tf_files():
+        code = strip_comments(path.read_text())
+        for block in resource_blocks(code, r"google_\w+_iam_\w+"):
+            if re.search(r"\bdag_test\b|\btest_service_account\b", block):
+                grants.append((path.relative_to(TF).as_posix(), block))
+    assert [p for p, _ in grants] == ["modules/iam/deploy.tf"], f"grants to the DAG-test account: {grants}"
+    (block,) = [b for _, b in grants]
+    assert re.match(r'resource\s+"google_project_iam_member"\s+"dag_test"', block), block
+    assert re.findall(r'^\s*role\s*=\s*"([^"]+)"', block, re.M) == ["roles/logging.logWriter"], block

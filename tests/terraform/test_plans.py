@@ -39,8 +39,10 @@ SPECS_FILE = ROOT / "ansible" / "roles" / "cluster_secrets" / "vars" / "main.yml
 AIRFLOW_BASE = ROOT / "ansible" / "roles" / "airflow_base" / "defaults" / "main.yml"
 ALERT_RULES = ROOT / "terraform" / "modules" / "monitoring" / "alert_rules.yaml"
 
-# One more plan: the standard profile with the Cloud Build redeploy trigger.
+# One more plan: the standard profile with the Cloud Build DAG-test and redeploy triggers, and a soft delete window
+# of the task-log bucket other than the default (the root's log_soft_delete_days must reach the bucket).
 DEPLOY_TRIGGER = '{github_owner="acme", github_repo="airflow-dags", repo_url="git@github.com:acme/airflow-dags.git"}'
+DEPLOY_SOFT_DELETE_DAYS = "30"
 
 
 # --- a minimal MessagePack reader (Terraform's wire format for values) ---------------------------------
@@ -170,6 +172,16 @@ def after(rc: dict) -> dict:
     return rc["change"]["after"] or {}
 
 
+def account_email(account_id: str) -> str:
+    return f"{account_id}@{PROJECT}.iam.gserviceaccount.com"
+
+
+def grants_of(changes: list[dict], member: str) -> list[tuple[str, str]]:
+    """(resource type, role) of every IAM grant in the plan to member, sorted."""
+    return sorted((rc["type"], after(rc)["role"]) for rc in changes if "_iam_" in rc["type"]
+                  and member in [after(rc).get("member"), *(after(rc).get("members") or [])])
+
+
 def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emails: list[str]) -> list[str]:
     """Assertions on one plan; returns a one-line summary."""
     changes = [rc for rc in data["resource_changes"] if rc["mode"] == "managed"]
@@ -181,22 +193,34 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     edges = int(tfvars.get("edge_worker_count", "0"))
     instances = int(tfvars.get("airflow_worker_instances", str(base_value("airflow_worker_instances"))))
     n_secrets = len(spec_names())
+    # The VM accounts: one per kind of VM the cluster has (an all-in-one cluster has no worker VM, no worker account).
+    kinds = ["main"] + (["worker"] if workers else [])
     expected = {
-        "google_project_service": 9 + (1 if deploy else 0),
+        # With a trigger: the Cloud Build and Pub/Sub APIs.
+        "google_project_service": 9 + (2 if deploy else 0),
         "google_compute_instance": 1 + workers + edges,
-        # With Edge workers: edge -> main on the API port, and their egress allow (API port) and deny.
-        "google_compute_firewall": 4 + (3 if edges else 0),
-        "google_service_account": 1 + (1 if edges else 0) + (1 if deploy else 0),
-        "google_storage_bucket_iam_member": 1 + (1 if edges else 0),
+        # Four ingress rules and the worker VMs' egress deny to Cloud SQL (made with or without worker VMs: the
+        # tag is the cluster's, an all-in-one VM does not carry it). With Edge workers: edge -> main on the API
+        # port, and their egress allow (API port) and deny.
+        "google_compute_firewall": 5 + (3 if edges else 0),
+        # With a trigger: the DAG-test account and the deploy account.
+        "google_service_account": len(kinds) + (1 if edges else 0) + (2 if deploy else 0),
+        "google_storage_bucket_iam_member": len(kinds) + (1 if edges else 0),
         "google_secret_manager_secret": n_secrets + (1 if deploy else 0),
         "google_secret_manager_secret_version": n_secrets,
         "google_sql_database_instance": 1,
         "google_sql_user": 1,
         "google_storage_bucket": 1,
-        "google_project_iam_member": 2 + (2 if edges else 0) + (2 if deploy else 0),
+        # Two per VM account, two for the edge account, two for the deploy account, one for the DAG-test account.
+        "google_project_iam_member": 2 * len(kinds) + (2 if edges else 0) + (3 if deploy else 0),
         # IAP tunnel grants per VM: the deploy builds' only (edge_tunnel_members is unset in every profile).
         "google_iap_tunnel_instance_iam_member": (1 + workers + edges) if deploy else 0,
-        "google_secret_manager_secret_iam_member": (n_secrets + 1) if deploy else 0,
+        # The deploy account reads each cluster secret; each VM account reads the deploy key.
+        "google_secret_manager_secret_iam_member": (n_secrets + len(kinds)) if deploy else 0,
+        # The deploy account acts as each VM kind's account (OS Login on VMs that run as it).
+        "google_service_account_iam_member": (len(kinds) + (1 if edges else 0)) if deploy else 0,
+        "google_cloudbuild_trigger": 2 if deploy else 0,
+        "google_pubsub_topic": 1 if deploy else 0,
         "google_monitoring_alert_policy": len(rule_names()),
         "google_monitoring_dashboard": 1,
         "google_monitoring_notification_channel": len(emails),
@@ -204,8 +228,9 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     wrong = {t: (by_type.get(t, 0), n) for t, n in expected.items() if by_type.get(t, 0) != n}
     assert not wrong, f"{name}: resource counts (planned, expected): {wrong}"
 
-    # VMs: no external IP, Shielded VM, OS Login, the cluster's own service account (the Edge workers' own).
-    edge_email = f"airflow-edge-sa@{PROJECT}.iam.gserviceaccount.com"
+    # VMs: no external IP, Shielded VM, OS Login, each kind of VM its own account of the cluster.
+    edge_email = account_email("airflow-edge-sa")
+    vm_email = {"main": account_email("airflow-main-sa"), "worker": account_email("airflow-worker-sa"), "edge": edge_email}
     for vm in of("google_compute_instance"):
         a = after(vm)
         assert all(not nic.get("access_config") for nic in a["network_interface"]), f"{name}: {vm['address']} external IP"
@@ -213,8 +238,7 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
         assert a["shielded_instance_config"][0]["enable_secure_boot"], f"{name}: {vm['address']} secure boot"
         assert a["metadata"]["enable-oslogin"] == "TRUE" and a["metadata"]["block-project-ssh-keys"] == "TRUE"
         assert a["metadata"]["serial-port-enable"] == "FALSE", f"{name}: {vm['address']} serial port"
-        edge = a["labels"]["airflow-role"] == "edge"
-        want_sa = edge_email if edge else f"airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
+        want_sa = vm_email[a["labels"]["airflow-role"]]
         assert a["service_account"][0]["email"] == want_sa, f"{name}: {vm['address']} runs as {a['service_account'][0]['email']}"
         assert a["deletion_protection"] == (tfvars.get("vm_deletion_protection") == "true"), f"{name}: VM deletion protection"
     edge_vms = sorted(after(vm)["name"] for vm in of("google_compute_instance") if after(vm)["labels"]["airflow-role"] == "edge")
@@ -238,6 +262,15 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
 
     (bucket,) = of("google_storage_bucket")
     assert after(bucket)["public_access_prevention"] == "enforced" and after(bucket)["uniform_bucket_level_access"] is True
+    # Soft delete: whatever a writer deletes or overwrites stays restorable for log_soft_delete_days (7 by default).
+    soft_delete_days = int(tfvars.get("log_soft_delete_days", "7"))
+    soft_delete = [p["retention_duration_seconds"] for p in after(bucket)["soft_delete_policy"]]
+    assert soft_delete == [soft_delete_days * 86400], f"{name}: soft delete {soft_delete}, want {soft_delete_days} days"
+    # Each VM kind's account (main, worker, edge) writes the task logs: objectUser on this bucket, one binding each.
+    writers = sorted((after(rc)["member"], after(rc)["role"], after(rc)["bucket"]) for rc in of("google_storage_bucket_iam_member"))
+    want_writers = sorted((f"serviceAccount:{vm_email[k]}", "roles/storage.objectUser", f"{PROJECT}-airflow-task-logs")
+                          for k in kinds + (["edge"] if edges else []))
+    assert writers == want_writers, f"{name}: task-log bucket grants {writers}"
 
     # Firewall: IAP range only from outside; the worker log-server range follows airflow_worker_instances.
     rules = {after(rc)["name"]: after(rc) for rc in of("google_compute_firewall")}
@@ -247,6 +280,18 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     want = str(first) if instances == 1 else f"{first}-{first + instances - 1}"
     assert rules["airflow-allow-main-to-worker-logs"]["allow"][0]["ports"] == [want], f"{name}: log ports != {want}"
     assert rules["airflow-allow-iap-ui"]["allow"][0]["ports"] == [str(base_value("airflow_api_port")), str(base_value("airflow_flower_port"))]
+    # The Celery worker VMs send nothing to Cloud SQL: an egress deny of every protocol, on the worker tag only, to
+    # the private service access range (its address is known only once the range exists: unknown in the plan).
+    (deny_sql_rc,) = [rc for rc in of("google_compute_firewall") if after(rc)["name"] == "airflow-deny-worker-egress-sql"]
+    deny_sql = after(deny_sql_rc)
+    assert (deny_sql["direction"], deny_sql["target_tags"], deny_sql["priority"]) == ("EGRESS", ["airflow-worker"], 1000), f"{name}: {deny_sql}"
+    assert deny_sql["deny"] == [{"protocol": "all", "ports": []}] and not deny_sql.get("allow"), f"{name}: worker deny {deny_sql}"
+    assert deny_sql_rc["change"]["after_unknown"].get("destination_ranges") is True, f"{name}: the deny's range is not the SQL range"
+    for rule_name, rule in rules.items():
+        if rule["direction"] == "EGRESS" and rule.get("allow"):
+            assert "airflow-worker" not in (rule.get("target_tags") or []) and rule.get("target_tags"), f"{name}: {rule_name} lets worker VMs out"
+        if rule["direction"] == "EGRESS" and rule_name != "airflow-deny-worker-egress-sql":
+            assert "airflow-main" not in (rule.get("target_tags") or []), f"{name}: {rule_name} limits the main VM's egress"
     ssh_targets = sorted(rules["airflow-allow-iap-ssh"]["target_tags"])
     if edges:
         # Edge workers: IAP SSH reaches them; they reach the main VM's API port and nothing else in the VPC.
@@ -269,31 +314,46 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
         assert ssh_targets == ["airflow-main", "airflow-worker"], f"{name}: IAP SSH targets {ssh_targets}"
         assert not [r for r in rules if "edge" in r], f"{name}: edge firewall rules without Edge workers"
 
-    # IAM: the VM account has two project roles and reads no cluster secret (the deploy key only, with a
-    # trigger); the build account reads each cluster secret and not the deploy key.
-    vm_member = f"serviceAccount:airflow-vm-sa@{PROJECT}.iam.gserviceaccount.com"
-    vm_roles = sorted(after(rc)["role"] for rc in of("google_project_iam_member") if after(rc)["member"] == vm_member)
-    assert vm_roles == ["roles/logging.logWriter", "roles/monitoring.metricWriter"], f"{name}: VM roles {vm_roles}"
+    # IAM: the cluster's accounts are exactly these, by account id.
+    accounts = sorted(after(rc)["account_id"] for rc in of("google_service_account"))
+    want_accounts = sorted([f"airflow-{k}-sa" for k in kinds] + (["airflow-edge-sa"] if edges else [])
+                           + (["airflow-dag-tests", "airflow-deploy"] if deploy else []))
+    assert accounts == want_accounts, f"{name}: service accounts {accounts}"
+
+    # Each VM account (main, worker): two project roles, objectUser on the task-log bucket and, with a trigger, the
+    # deploy key; no cluster secret, nothing else. With a trigger the deploy account may act as it.
     grants = [after(rc) for rc in of("google_secret_manager_secret_iam_member")]
-    vm_secrets = sorted(g["secret_id"] for g in grants if g["member"] == vm_member)
-    assert vm_secrets == (["airflow-deploy-key"] if deploy else []), f"{name}: the VM account reads {vm_secrets}"
-    build_secrets = sorted(g["secret_id"] for g in grants if g["member"] != vm_member)
+    vm_members = {f"serviceAccount:{vm_email[k]}" for k in kinds}
+    for kind in kinds:
+        member = f"serviceAccount:{vm_email[kind]}"
+        want = [("google_project_iam_member", "roles/logging.logWriter"), ("google_project_iam_member", "roles/monitoring.metricWriter"),
+                *([("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")] if deploy else []),
+                ("google_storage_bucket_iam_member", "roles/storage.objectUser")]
+        assert grants_of(changes, member) == want, f"{name}: the {kind} account's grants {grants_of(changes, member)}"
+        vm_secrets = sorted(g["secret_id"] for g in grants if g["member"] == member)
+        assert vm_secrets == (["airflow-deploy-key"] if deploy else []), f"{name}: the {kind} account reads {vm_secrets}"
+    # The deploy account reads each cluster secret and not the deploy key.
+    build_secrets = sorted(g["secret_id"] for g in grants if g["member"] not in vm_members)
     if deploy:
         assert build_secrets == sorted(f"airflow-{n.replace('_', '-')}" for n in spec_names()), f"{name}: build reads {build_secrets}"
+        acts_as = sorted(after(rc)["service_account_id"].rsplit("/", 1)[1] for rc in of("google_service_account_iam_member")
+                         if after(rc)["member"] == f"serviceAccount:{account_email('airflow-deploy')}")
+        want_acts_as = sorted(vm_email[k] for k in kinds + (["edge"] if edges else []))
+        assert acts_as == want_acts_as, f"{name}: the deploy account acts as {acts_as}"
 
-    # The Edge worker account: two project roles, objectAdmin on the task-log bucket, no secret, nothing else.
+    # The Edge worker account: two project roles, objectUser on the task-log bucket, no secret, nothing else.
     edge_member = f"serviceAccount:{edge_email}"
-    accounts = sorted(after(rc)["account_id"] for rc in of("google_service_account"))
-    assert ("airflow-edge-sa" in accounts) == bool(edges), f"{name}: service accounts {accounts}"
-    edge_grants = sorted((rc["type"], after(rc)["role"]) for rc in changes if "_iam_" in rc["type"]
-                         and edge_member in [after(rc).get("member"), *(after(rc).get("members") or [])])
     want_edge = [("google_project_iam_member", "roles/logging.logWriter"), ("google_project_iam_member", "roles/monitoring.metricWriter"),
-                 ("google_storage_bucket_iam_member", "roles/storage.objectAdmin")] if edges else []
-    assert edge_grants == want_edge, f"{name}: the edge account's grants {edge_grants}"
+                 ("google_storage_bucket_iam_member", "roles/storage.objectUser")] if edges else []
+    assert grants_of(changes, edge_member) == want_edge, f"{name}: the edge account's grants {grants_of(changes, edge_member)}"
     assert not [g for g in grants if g["member"] == edge_member], f"{name}: the edge account reads a secret"
-    if edges:
-        (edge_bucket,) = [after(rc) for rc in of("google_storage_bucket_iam_member") if after(rc)["member"] == edge_member]
-        assert edge_bucket["bucket"] == f"{PROJECT}-airflow-task-logs", f"{name}: edge bucket grant on {edge_bucket['bucket']}"
+
+    # Nobody gets objectAdmin on the task-log bucket (or any other storage grant than the writers' objectUser).
+    assert not [rc["address"] for rc in changes if "_iam_" in rc["type"] and after(rc).get("role", "").startswith("roles/storage.")
+                and after(rc)["role"] != "roles/storage.objectUser"], f"{name}: a storage grant beyond objectUser"
+
+    if deploy:
+        check_triggers(name, data, changes)
 
     # Monitoring: one PromQL alert policy per rule, on this cluster's VMs and Cloud SQL instance only, with the
     # thresholds substituted; the profile's e-mail channels notified by every policy; a PromQL dashboard.
@@ -332,6 +392,61 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     assert set(change["secret_ids"]) == set(spec_names())
     return [f"{name}: {len(changes)} resources ({by_type['google_compute_instance']} VMs{f' ({edges} edge)' if edges else ''}, "
             f"{instances * 8 * max(workers, 1)} task slots, {len(policies)} alert policies)"]
+
+
+def check_triggers(name: str, data: dict, changes: list[dict]) -> None:
+    """The two builds of a push: the DAG tests as an account that writes build logs only, and, on their success,
+    the deploy as the deploy account, held for an approver."""
+    triggers = {rc["address"].rsplit(".", 1)[1]: rc for rc in changes if rc["type"] == "google_cloudbuild_trigger"}
+    assert sorted(triggers) == ["deploy", "test"], f"{name}: triggers {sorted(triggers)}"
+    test, deploy = after(triggers["test"]), after(triggers["deploy"])
+
+    # The DAG-test account: logging.logWriter at project level, and no other grant anywhere in the plan (no secret,
+    # no VM, no IAP tunnel, no serviceAccountUser, no bucket).
+    dag_member = f"serviceAccount:{account_email('airflow-dag-tests')}"
+    assert grants_of(changes, dag_member) == [("google_project_iam_member", "roles/logging.logWriter")], \
+        f"{name}: the DAG-test account's grants {grants_of(changes, dag_member)}"
+    deploy_member = f"serviceAccount:{account_email('airflow-deploy')}"
+    assert grants_of(changes, deploy_member) == sorted(
+        [("google_project_iam_member", "roles/logging.logWriter"), ("google_project_iam_member", "roles/compute.viewer")]
+        + [(rc["type"], after(rc)["role"]) for rc in changes if rc["type"] in (
+            "google_iap_tunnel_instance_iam_member", "google_compute_instance_iam_member", "google_service_account_iam_member")]
+        + [("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")] * len(spec_names())
+    ), f"{name}: the deploy account's grants {grants_of(changes, deploy_member)}"
+
+    # The triggers' accounts are ids, known only once the accounts exist: the plan's configuration says which.
+    root = data["configuration"]["root_module"]["module_calls"]["cloudbuild"]
+    sa_refs = {r["address"]: r["expressions"]["service_account"]["references"][0]
+               for r in root["module"]["resources"] if r["type"] == "google_cloudbuild_trigger"}
+    assert sa_refs == {"google_cloudbuild_trigger.test": "var.test_service_account.id",
+                       "google_cloudbuild_trigger.deploy": "var.build_service_account.id"}, f"{name}: trigger accounts {sa_refs}"
+    passed = {k: root["expressions"][k]["references"][0] for k in ("test_service_account", "build_service_account")}
+    assert passed == {"test_service_account": "module.iam.dag_test_service_account",
+                      "build_service_account": "module.iam.deploy_service_account"}, f"{name}: build accounts {passed}"
+
+    # The test trigger: a push to main runs cloudbuild.yaml at once, with none of the deploy's substitutions.
+    assert test["name"] == "airflow-test-dags" and test["filename"] == "cloudbuild.yaml", f"{name}: test trigger {test}"
+    assert test["github"][0]["push"][0]["branch"] == "^main$" and not test["pubsub_config"], f"{name}: test trigger {test}"
+    assert not test.get("approval_config") and test["substitutions"] is None, f"{name}: test trigger {test}"
+
+    # The deploy trigger: Cloud Build's notice on the cloud-builds topic, filtered on the test trigger's SUCCESS,
+    # runs cloudbuild-deploy.yaml of main, held for an approver.
+    assert deploy["name"] == "airflow-deploy-dags" and not deploy["github"] and deploy["filename"] is None, f"{name}: {deploy}"
+    assert [p["topic"] for p in deploy["pubsub_config"]] == [f"projects/{PROJECT}/topics/cloud-builds"], f"{name}: {deploy}"
+    assert [(g["path"], g["revision"], g["repo_type"]) for g in deploy["git_file_source"]] == [
+        ("cloudbuild-deploy.yaml", "refs/heads/main", "GITHUB")], f"{name}: {deploy['git_file_source']}"
+    assert [(s["ref"], s["uri"]) for s in deploy["source_to_build"]] == [("refs/heads/main", "https://github.com/acme/airflow-dags")]
+    assert deploy["approval_config"] == [{"approval_required": True}], f"{name}: approvals {deploy['approval_config']}"
+    assert triggers["deploy"]["change"]["after_unknown"].get("filter") is True, f"{name}: the filter does not name the test trigger"
+    topics = [after(rc) for rc in changes if rc["type"] == "google_pubsub_topic"]
+    assert [(t["name"], t["project"]) for t in topics] == [("cloud-builds", PROJECT)], f"{name}: topics {topics}"
+    services = sorted(after(rc)["service"] for rc in changes if rc["type"] == "google_project_service")
+    assert {"cloudbuild.googleapis.com", "pubsub.googleapis.com"} <= set(services), f"{name}: services {services}"
+    out = data["output_changes"]["deploy"]["after_unknown"]
+    assert out.get("test_trigger_id") is True and out.get("trigger_id") is True, f"{name}: deploy output {out}"
+    known = data["output_changes"]["deploy"]["after"]
+    assert known["dag_test_service_account_email"] == account_email("airflow-dag-tests"), f"{name}: deploy output {known}"
+    assert known["build_service_account_email"] == account_email("airflow-deploy") and known["approval_required"] is True
 
 
 def check_no_secret(name: str, data_text: str, raw_plan: bytes, proto_files: list[pathlib.Path]) -> int:
@@ -377,8 +492,9 @@ def main() -> int:
     runs = [(p.stem, ["-var-file=" + str(p)], profile_vars(p), False, profile_emails(p)) for p in sorted(EXAMPLES.glob("*.tfvars"))]
     assert {r[0] for r in runs} == {"small", "standard", "ha"}, f"profiles: {[r[0] for r in runs]}"
     std = EXAMPLES / "standard.tfvars"
-    runs.append(("standard+deploy", [f"-var-file={std}", f"-var=deploy_trigger={DEPLOY_TRIGGER}"], profile_vars(std), True,
-                 profile_emails(std)))
+    runs.append(("standard+deploy", [f"-var-file={std}", f"-var=deploy_trigger={DEPLOY_TRIGGER}",
+                                     f"-var=log_soft_delete_days={DEPLOY_SOFT_DELETE_DAYS}"],
+                 profile_vars(std) | {"log_soft_delete_days": DEPLOY_SOFT_DELETE_DAYS}, True, profile_emails(std)))
 
     failures, lines, checked = 0, [], 0
     for name, var_args, tfvars, deploy, emails in runs:

@@ -1,6 +1,11 @@
 output "trigger_id" {
-  description = "Id of the Cloud Build trigger."
+  description = "Id of the deploy trigger (started by a successful DAG-test build)."
   value       = google_cloudbuild_trigger.deploy.trigger_id
+}
+
+output "test_trigger_id" {
+  description = "Id of the DAG-test trigger (started by a push to the branch)."
+  value       = google_cloudbuild_trigger.test.trigger_id
 }
 
 output "deploy_key_secret_id" {
@@ -9,6 +14,6 @@ output "deploy_key_secret_id" {
 }
 
 output "approval_required" {
-  description = "Whether every build waits for an approver (the trigger's approval_config)."
+  description = "Whether every deploy build waits for an approver (the deploy trigger's approval_config)."
   value       = google_cloudbuild_trigger.deploy.approval_config[0].approval_required
 }

@@ -30,9 +30,15 @@ variable "branch" {
 }
 
 variable "approval_required" {
-  description = "Hold every build until someone with roles/cloudbuild.builds.approver approves it."
+  description = "Hold every deploy build until someone with roles/cloudbuild.builds.approver approves it (the DAG-test builds never wait)."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "create_build_topic" {
+  description = "Create the project's cloud-builds Pub/Sub topic, where Cloud Build announces finished builds (false: it exists already)."
+  type        = bool
+  default     = true
 }
 
 variable "repo_url" {
@@ -45,9 +51,14 @@ variable "repo_url" {
   }
 }
 
-variable "vm_service_account_email" {
-  description = "Service account of the VMs: the build acts as it (SSH through OS Login) and it alone reads the deploy key."
-  type        = string
+variable "vm_service_account_emails" {
+  description = "The main and worker VMs' accounts, by a key known at plan time (main, worker): the deploy build acts as them (SSH through OS Login) and they alone read the deploy key."
+  type        = map(string)
+
+  validation {
+    condition     = contains(keys(var.vm_service_account_emails), "main")
+    error_message = "vm_service_account_emails must hold the main VM's account (key main)."
+  }
 }
 
 variable "edge_service_account_email" {
@@ -61,8 +72,17 @@ variable "edge_service_account_email" {
   }
 }
 
+variable "test_service_account" {
+  description = "The account the DAG-test builds run as (email, id, member), from ../iam (deploy_account = true): build logs only."
+  type = object({
+    email  = string
+    id     = string
+    member = string
+  })
+}
+
 variable "build_service_account" {
-  description = "The account builds run as (email, id, member), from ../iam (deploy_account = true)."
+  description = "The account the deploy builds run as (email, id, member), from ../iam (deploy_account = true)."
   type = object({
     email  = string
     id     = string

@@ -5,7 +5,7 @@
 # with:
 #   logging.logWriter      the VM's journal and agent logs to Cloud Logging
 #   monitoring.metricWriter host and Prometheus metrics
-# Its one resource grant, on the task-log bucket, is made in ../storage (extra_writers["edge"]).
+# Its one resource grant, on the task-log bucket, is made in ../storage (writers["edge"]).
 variable "edge_account" {
   description = "Create the service account the Edge worker VMs run as (<cluster_name>-edge-sa), with its two project roles."
   type        = bool

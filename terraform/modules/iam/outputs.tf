@@ -1,9 +1,9 @@
-output "vm_service_account_email" {
-  description = "Email of the VM service account."
-  value       = google_service_account.vm.email
-}
-
-output "vm_service_account_member" {
-  description = "IAM member string of the VM service account."
-  value       = "serviceAccount:${google_service_account.vm.email}"
+output "vm_service_accounts" {
+  description = "The main and (with worker VMs) worker VMs' accounts: kind -> {email, member}."
+  value = {
+    for kind, account in google_service_account.vm : kind => {
+      email  = account.email
+      member = "serviceAccount:${account.email}"
+    }
+  }
 }

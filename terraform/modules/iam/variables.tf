@@ -4,12 +4,18 @@ variable "project_id" {
 }
 
 variable "cluster_name" {
-  description = "Cluster name; the account id is <cluster_name>-vm-sa (6-30 chars)."
+  description = "Cluster name; the account ids are <cluster_name>-main-sa and <cluster_name>-worker-sa (6-30 chars)."
   type        = string
 }
 
+variable "worker_account" {
+  description = "Create the Celery worker VMs' account (<cluster_name>-worker-sa): false when the cluster has no worker VMs (all-in-one)."
+  type        = bool
+  default     = true
+}
+
 variable "project_roles" {
-  description = "Project-level roles for the VM service account. Only log and metric writers belong here."
+  description = "Project-level roles of the main and worker VMs' accounts. Only log and metric writers belong here."
   type        = list(string)
   default     = ["roles/logging.logWriter", "roles/monitoring.metricWriter"]
 

@@ -157,6 +157,17 @@ locals {
       target_tags        = [local.edge_tag]
       ports              = [tostring(var.ports.api)]
     }
+    # Celery worker VMs hold no DB credentials, and task code runs on them: nothing they send reaches Cloud SQL
+    # (reachable from the whole VPC through the peering, whatever its ingress rules say). The main VM, which
+    # runs the DB's clients, has its own tag; an all-in-one VM has only that one.
+    "deny-worker-egress-sql" = {
+      description        = "Celery worker VMs send nothing to Cloud SQL's private service access range."
+      direction          = "EGRESS"
+      action             = "deny"
+      destination_ranges = ["${google_compute_global_address.sql_private_range.address}/${var.sql_private_range_prefix_length}"]
+      target_tags        = [local.worker_tag]
+      protocol           = "all"
+    }
     "deny-edge-egress-internal" = {
       enabled            = var.edge_workers
       description        = "Edge workers send nothing else to the subnet or to Cloud SQL's private service access range."

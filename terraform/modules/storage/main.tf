@@ -1,6 +1,9 @@
-# Remote task logs. Workers upload, the API server reads; the Airflow GCS handler reads an
-# existing object and rewrites it, so the VM account needs object create/get/delete on this
-# bucket, and nothing on any other.
+# Remote task logs. Workers upload, the API server reads; the Airflow GCS handler reads an existing object and
+# rewrites it, so the VMs' accounts need object create/get/delete on this bucket, and nothing on any other.
+# Task code can use its VM's account too (the metadata server answers any process), so it could overwrite or
+# delete logs: versioning keeps every overwritten log as a noncurrent version, and soft delete keeps whatever is
+# deleted (a live object or a noncurrent version) restorable for soft_delete_days, which no object permission
+# can cut short.
 resource "google_storage_bucket" "logs" {
   #checkov:skip=CKV_GCP_62:Access logs of a task-log bucket would only log log reads; Cloud Audit Logs (Data Access) cover this where the organisation wants it.
   #checkov:skip=CKV_GCP_63:The bucket has no access-log target at all (see CKV_GCP_62), so it cannot log to itself; the plan scan fails this check for want of a logging block.
@@ -16,6 +19,10 @@ resource "google_storage_bucket" "logs" {
   # Log uploads rewrite objects; versioning keeps the previous copy for a short while.
   versioning {
     enabled = true
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = var.soft_delete_days * 86400
   }
 
   lifecycle_rule {
@@ -38,20 +45,13 @@ resource "google_storage_bucket" "logs" {
   }
 }
 
+# Each VM kind's account, on this bucket only. objectUser: create, read, overwrite and delete objects, no say
+# over their access (objectAdmin's setIamPolicy). Edge workers upload their task logs themselves (the edge worker
+# process writes each finished task's log), so their account needs the same.
 resource "google_storage_bucket_iam_member" "writer" {
-  bucket = google_storage_bucket.logs.name
-  role   = "roles/storage.objectAdmin"
-  member = var.writer_member
-}
-
-# Other accounts that write task logs, each on this bucket only: the Edge workers' account (key "edge").
-# Edge workers upload their task logs themselves: with remote logging configured, the edge worker process
-# writes each finished task's log to the bucket (the API server then serves it from there), so their account
-# needs the same object create/get/delete as the VM account, and nothing else of the cluster.
-resource "google_storage_bucket_iam_member" "extra_writer" {
-  for_each = var.extra_writers
+  for_each = var.writers
 
   bucket = google_storage_bucket.logs.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = each.value
 }

@@ -29,15 +29,25 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "writer_member" {
-  description = "IAM member that writes and reads task logs (the VM service account)."
-  type        = string
+variable "writers" {
+  description = "IAM members that write and read task logs, by a key known at plan time (main, worker, edge: the accounts of those VMs)."
+  type        = map(string)
+
+  validation {
+    condition     = length(var.writers) > 0
+    error_message = "writers must name at least one account (the main VM's)."
+  }
 }
 
-variable "extra_writers" {
-  description = "Other IAM members that write and read task logs, by a key known at plan time: edge = the Edge worker VMs' own account. Empty: the VM account only."
-  type        = map(string)
-  default     = {}
+variable "soft_delete_days" {
+  description = "Days a deleted or overwritten log object (any version) stays recoverable, whatever the writers do: 7-90."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.soft_delete_days >= 7 && var.soft_delete_days <= 90 && floor(var.soft_delete_days) == var.soft_delete_days
+    error_message = "soft_delete_days must be a whole number from 7 to 90 (Cloud Storage's soft delete range)."
+  }
 }
 
 variable "labels" {

@@ -14,7 +14,7 @@ locals {
         machine_type    = var.main_machine_type
         disk_size_gb    = var.main_disk_size_gb
         tags            = var.main_tags
-        service_account = var.service_account_email
+        service_account = var.main_service_account_email
       }
     },
     {
@@ -24,11 +24,11 @@ locals {
         machine_type    = var.worker_machine_type
         disk_size_gb    = var.worker_disk_size_gb
         tags            = var.worker_tags
-        service_account = var.service_account_email
+        service_account = var.worker_service_account_email
       }
     },
-    # Edge workers run as their own account: it reads no secret and writes only logs, metrics and the
-    # task-log bucket, while the main and worker VMs' account serves the roles that hold the secrets.
+    # Each kind of VM runs as its own account (../iam): what task code on one can do with its VM's identity is
+    # what that account may do, and no more.
     {
       for i in range(1, var.edge_count + 1) : "${var.cluster_name}-edge-${i}" => {
         role            = "edge"

@@ -18,9 +18,20 @@ variable "subnetwork" {
   type        = string
 }
 
-variable "service_account_email" {
-  description = "Service account the VMs run as."
+variable "main_service_account_email" {
+  description = "Service account the main VM runs as."
   type        = string
+}
+
+variable "worker_service_account_email" {
+  description = "Service account the Celery worker VMs run as (not the main VM's); required with worker_count > 0."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.worker_count == 0 || var.worker_service_account_email != null
+    error_message = "worker_service_account_email is required when worker_count > 0: worker VMs never run as the main VM's account."
+  }
 }
 
 variable "main_tags" {
