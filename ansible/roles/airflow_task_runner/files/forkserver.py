@@ -97,14 +97,16 @@ def _receive(conn: socket.socket) -> list:
     return list(fds)
 
 
-def _run_task(fds: list, workdir: str) -> None:
+def _run_task(fds: list, workdir: str, keeper: int) -> None:
     """In the task process: become what Airflow's exec'd task child expects, then hand over to Airflow."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.chdir(workdir)
     os.environ.update(HOME=workdir, TMPDIR=workdir)
     tempfile.tempdir = None  # read TMPDIR again
     os.setpgid(0, 0)  # the keeper signals the whole task tree, as the supervisor would (os.killpg)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a task never outlives its keeper
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a task never outlives its keeper...
+    if os.getppid() != keeper:  # ...even one that died before the line above
+        os._exit(125)
     _prctl(PR_SET_DUMPABLE, 1)  # the task's own process is the task's (py-spy, core dumps); the server is not
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
@@ -121,14 +123,19 @@ def _keep(conn: socket.socket, fds: list, work_root: str) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _set_title("airflow-task keeper")
     workdir = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=work_root)
+    keeper = os.getpid()
     try:
         pid = os.fork()
         if pid == 0:
             conn.close()
             try:
-                _run_task(fds, workdir)
+                _run_task(fds, workdir, keeper)
             finally:
                 os._exit(124)
+        try:
+            os.setpgid(pid, pid)  # as the child does: a signal relayed before the child ran still finds its group
+        except OSError:
+            pass
         for fd in fds:
             os.close(fd)
         _relay(conn, pid)
