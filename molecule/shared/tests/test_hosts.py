@@ -2,6 +2,7 @@
 import hashlib
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -98,14 +99,19 @@ def test_config_is_private(name):
 
 
 def test_shared_settings_identical_on_every_host():
-    """What every host must agree on (the log servers' token key, the broker and result backend) is identical;
-    the main-only secrets are checked by test_untrusted_tasks.py."""
+    """What every host must agree on (the log servers' token key, where the broker and result backend are) is
+    identical; each host reaches Redis as its own kind of client (the main VM as the main user, worker-only VMs
+    as the worker user); the main-only secrets are checked by test_untrusted_tasks.py."""
+    users = testbed.role_default("airflow_redis_users")
     digests = {}
     for name in AIRFLOW_HOSTS:
-        values = []
-        for section, key in [("api", "secret_key"), ("celery", "broker_url"), ("celery", "result_backend"),
-                             ("api", "ssl_ca_file")]:
-            values.append(config_value(name, section, key))
+        values = [config_value(name, "api", "secret_key"), config_value(name, "api", "ssl_ca_file")]
+        expected_user = users["main" if name in hosts_of("airflow_main") else "worker"]
+        for key in ("broker_url", "result_backend"):
+            url = urlsplit(config_value(name, "celery", key))
+            assert url.username == expected_user, f"{name}: [celery] {key} connects as {url.username!r}"
+            assert url.password, f"{name}: [celery] {key} carries no password"
+            values.append(url._replace(netloc=f"{url.hostname}:{url.port}").geturl())
         digests[name] = hashlib.sha256("|".join(values).encode()).hexdigest()
     assert len(set(digests.values())) == 1, f"shared settings differ between hosts: {digests}"
     main = hosts_of("airflow_main")[0]
