@@ -17,6 +17,8 @@ venv_job=$!
 
 need_apt=()
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+# systemd-analyze verifies the kit's rendered units in the unit stage (tests/ansible/test_maintenance_units.py).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null 2>&1; then
   need_apt+=(docker.io)
 fi

@@ -62,8 +62,12 @@ checkov_stage() {
     printf 'checkov skips without a reason:\n%s\n' "$bad"
     return 1
   fi
+  # Each scan's own verdict counts (checkov exits non-zero on a failed check or its own error), and so does its
+  # result file: a scan that crashed before writing one fails the stage.
+  local source_rc=0 plans_rc=0
   (cd "$AGK_REPO/terraform" && "$venv/bin/checkov" -d . --framework terraform --skip-download \
-    --skip-path '\.terraform' --quiet --compact -o cli -o json --output-file-path "console,$work/checkov-source") || true
+    --skip-path '\.terraform' --quiet --compact -o cli -o json --output-file-path "console,$work/checkov-source") ||
+    source_rc=$?
   ls "$work"/plans/*.json >/dev/null 2>&1 || { echo "no plan JSON to scan (the plans stage failed)"; return 1; }
   # The plans carry what the source leaves to variables and modules. checkov does not map the source's
   # inline skips onto planned resources inside modules, so the same check ids (each skipped, with its
@@ -73,20 +77,27 @@ checkov_stage() {
   echo "plan scan skips (reasons in the source): $skips"
   mkdir -p "$work/plan-json" && cp "$work"/plans/*.json "$work/plan-json/"
   "$venv/bin/checkov" -d "$work/plan-json" --framework terraform_plan --skip-download --quiet --compact \
-    --skip-check "$skips" -o cli -o json --output-file-path "console,$work/checkov-plans" || true
-  python3 - "$work" <<'EOF' | tee "$work/checkov.summary"
+    --skip-check "$skips" -o cli -o json --output-file-path "console,$work/checkov-plans" || plans_rc=$?
+  python3 - "$work" "source=$source_rc" "plans=$plans_rc" <<'EOF' | tee "$work/checkov.summary"
 import json, pathlib, sys
 work = pathlib.Path(sys.argv[1])
 ok = True
 parts = []
-for d in sorted(work.glob("checkov-*")):
-    data = json.loads((d / "results_json.json" if d.is_dir() else d).read_text())
+for scan, rc in (arg.split("=") for arg in sys.argv[2:]):
+    path = work / f"checkov-{scan}"
+    path = path / "results_json.json" if path.is_dir() else path
+    if not path.is_file():
+        ok = False
+        parts.append(f"{scan}: no results written (checkov exited {rc})")
+        continue
+    data = json.loads(path.read_text())
     reports = data if isinstance(data, list) else [data]
     s = {k: sum(r.get("summary", {}).get(k, 0) for r in reports) for k in ("passed", "failed", "skipped", "parsing_errors")}
-    ok = ok and s["failed"] == 0 and s["parsing_errors"] == 0 and s["passed"] > 0
-    parts.append(f"{d.name[len('checkov-'):]}: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped")
+    ok = ok and rc == "0" and s["failed"] == 0 and s["parsing_errors"] == 0 and s["passed"] > 0
+    parts.append(f"{scan}: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped"
+                 + ("" if rc == "0" else f", checkov exited {rc}"))
 print("checkov " + "; ".join(parts))
-sys.exit(0 if ok and parts else 1)
+sys.exit(0 if ok else 1)
 EOF
   local rc=${PIPESTATUS[0]}
   agk_stage_note checkov "$(cut -d' ' -f2- "$work/checkov.summary")"

@@ -23,12 +23,17 @@ from pathlib import Path
 
 import pytest
 
-from kitlib import paths
+from kitlib import paths, testing
 
 ROLES = paths.ANSIBLE_DIR / "roles"
 ROLE = ROLES / "airflow_maintenance"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-needs_systemd_analyze = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed here")
+
+
+@pytest.fixture
+def needs_systemd_analyze():
+    if SYSTEMD_ANALYZE is None:
+        testing.missing("systemd-analyze is not installed here")
 DAY = 86400
 
 # Records each call as a JSON list of its arguments; fails the subcommand named in FAKE_AIRFLOW_FAIL.
@@ -148,7 +153,7 @@ def test_state_store_job_runs_airflows_own_cleanup(rendered):
     assert exec_start(rendered, "state-store-clean")[1:] == ["state-store", "clean"]
 
 
-@needs_systemd_analyze
+@pytest.mark.usefixtures("needs_systemd_analyze")
 def test_systemd_accepts_the_units(rendered):
     units = sorted(str(p) for p in (rendered / "units").iterdir())
     result = subprocess.run([SYSTEMD_ANALYZE, "verify", *units], capture_output=True, text=True, timeout=120)
@@ -156,7 +161,7 @@ def test_systemd_accepts_the_units(rendered):
     assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stdout + result.stderr
 
 
-@needs_systemd_analyze
+@pytest.mark.usefixtures("needs_systemd_analyze")
 def test_systemd_accepts_the_schedules_and_journald_retention(rendered):
     for timer in (rendered / "units").glob("*.timer"):
         schedule = unit_value(timer.read_text(), "OnCalendar")
@@ -177,7 +182,7 @@ CALENDAR_SAMPLES = [
 ]
 
 
-@needs_systemd_analyze
+@pytest.mark.usefixtures("needs_systemd_analyze")
 def test_every_schedule_the_checks_accept_is_valid_for_systemd(rendered):
     pattern = re.compile(facts(rendered)["calendar_re"])
     accepted = [s for s in CALENDAR_SAMPLES if pattern.match(s)]
@@ -187,7 +192,7 @@ def test_every_schedule_the_checks_accept_is_valid_for_systemd(rendered):
         assert result.returncode == 0, f"checks accept {schedule!r}, systemd does not: {result.stderr}"
 
 
-@needs_systemd_analyze
+@pytest.mark.usefixtures("needs_systemd_analyze")
 def test_every_retention_the_checks_accept_is_valid_for_systemd(rendered):
     pattern = re.compile(facts(rendered)["timespan_re"])
     samples = ["0", "1month", "2months", "4week", "30d", "12h", "90min", "3600s", "1y",
@@ -370,7 +375,7 @@ for argv in json.load(sys.stdin):
 def test_airflow_cli_accepts_every_command_the_jobs_run(rendered, tmp_path):
     venv = airflow_venv()
     if venv is None:
-        pytest.skip("no Airflow venv of the lock's version on this machine (scripts/airflow-venv.sh builds one)")
+        testing.missing("no Airflow venv of the lock's version on this machine (scripts/airflow-venv.sh builds one)")
     commands = []
     # the CLI checks that the export directory exists (the role creates it)
     for args in (["--retention-days", "30", "--archive", "skip"],
