@@ -4,7 +4,9 @@
 mock_provider "google" {
   mock_resource "google_secret_manager_secret_version" {
     defaults = {
-      version = "1" # Secret Manager numbers versions 1, 2, ...
+      # A distinctive version number: the output must pass through what Secret Manager assigned (a real first
+      # version is 1, which a module that hard-coded 1 would also give).
+      version = "7"
     }
   }
   mock_resource "google_compute_network" {
@@ -71,7 +73,7 @@ run "module_versions_are_write_only" {
   }
 
   assert {
-    condition     = output.versions == { sample_password = 1, sample_key = 1 }
+    condition     = output.versions == { sample_password = 7, sample_key = 7 }
     error_message = "versions gives each secret's Secret Manager version number."
   }
 }

@@ -46,7 +46,7 @@ def test_no_cycles(dagbag):
                 f"{dag_id}: {task.task_id} is its own descendant"
 
 
-def test_kit_rules(dagbag):
+def kit_rule_problems(dagbag) -> list:
     """The kit's rules: documented, tagged, no accidental backfill, a fixed start date, no email spam."""
     problems = []
     for dag_id, dag in dagbag.dags.items():
@@ -64,4 +64,75 @@ def test_kit_rules(dagbag):
             explicit = {**(dag.default_args or {}), **getattr(task, "_BaseOperator__init_kwargs", {})}
             if explicit.get("email_on_failure") and not getattr(task, "email", None):
                 problems.append(f"{dag_id}.{task.task_id}: email_on_failure without an address")
+    return problems
+
+
+def test_kit_rules(dagbag):
+    problems = kit_rule_problems(dagbag)
     assert not problems, "\n".join(problems)
+
+
+# Each rule, and each check above, can fail: one DAG file that breaks exactly it, and the message it must give.
+GOOD = dict(tags='["kit"]', doc='"documented"', catchup="False", start="pendulum.datetime(2026, 1, 1, tz='UTC')",
+            task="EmptyOperator(task_id='t')")
+BAD_DAGS = {
+    "no_tags": (dict(GOOD, tags="[]"), "bad: no tags"),
+    "no_doc": (dict(GOOD, doc='""'), "bad: no doc_md"),
+    "catchup": (dict(GOOD, catchup="True"), "bad: catchup=True"),
+    "no_start_date": (dict(GOOD, start="None"), "bad: no start_date"),
+    "email_without_address": (dict(GOOD, task="EmptyOperator(task_id='t', email_on_failure=True)"),
+                              "bad.t: email_on_failure without an address"),
+}
+
+
+def bad_dag_bag(tmp_path, fields: dict):
+    (tmp_path / "bad.py").write_text(
+        "import pendulum\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        f"with DAG('bad', schedule=None, tags={fields['tags']}, doc_md={fields['doc']}, catchup={fields['catchup']},\n"
+        f"         start_date={fields['start']}):\n"
+        f"    {fields['task']}\n")
+    return DagBag(dag_folder=str(tmp_path))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DAGS))
+def test_each_rule_catches_the_dag_that_breaks_it(tmp_path, case):
+    fields, message = BAD_DAGS[case]
+    bag = bad_dag_bag(tmp_path, fields)
+    assert bag.import_errors == {} and "bad" in bag.dags, bag.import_errors
+    problems = kit_rule_problems(bag)
+    assert len(problems) == 1 and problems[0].startswith(message), problems
+
+
+def test_control_the_good_fields_break_no_rule(tmp_path):
+    bag = bad_dag_bag(tmp_path, GOOD)
+    assert "bad" in bag.dags and kit_rule_problems(bag) == []
+
+
+def test_an_import_error_is_caught(tmp_path):
+    # DagBag reads only files that mention "airflow" and "dag" (safe mode): this one does, then fails to import.
+    (tmp_path / "broken.py").write_text("from airflow.sdk import DAG\nimport no_such_module_anywhere\n")
+    assert DagBag(dag_folder=str(tmp_path)).import_errors, "an unimportable DAG file gave no import error"
+
+
+def test_a_cycle_is_caught(tmp_path):
+    (tmp_path / "cycle.py").write_text(
+        "import pendulum\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        "with DAG('cycle', schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz='UTC')):\n"
+        "    a = EmptyOperator(task_id='a')\n"
+        "    b = EmptyOperator(task_id='b')\n"
+        "    a >> b >> a\n")
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.import_errors or any(
+        len(dag.tasks) and _has_cycle(dag) for dag in bag.dags.values()), "a cyclic DAG passed"
+
+
+def _has_cycle(dag) -> bool:
+    try:
+        dag.topological_sort()
+    except Exception:  # noqa: BLE001 - Airflow raises its own cycle error
+        return True
+    return False
