@@ -43,9 +43,30 @@ def vm(name: str, command: str) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", "exec", name, "bash", "-c", command], capture_output=True, text=True)
 
 
+def must(name: str, command: str) -> str:
+    """vm(), for the commands that cause a fault: one that did not run is an error, not a survived fault."""
+    result = vm(name, command)
+    assert result.returncode == 0, f"{name}: {command!r} exited {result.returncode}: {result.stderr[-500:]}"
+    return result.stdout.strip()
+
+
 def restart_vm(name: str) -> None:
     """A reboot as the VM sees it: systemd is stopped (killed after 5 s) and boots again."""
     subprocess.run(["docker", "restart", "-t", "5", name], check=True, capture_output=True)
+
+
+# What shows that a fault happened, read before and after it: it must differ afterwards. A unit's main PID and
+# restart count (a restart or a kill), PID 1's start time (a VM reboot: a container's boot id is its host's).
+def unit_identity(name: str, unit: str):
+    return lambda: vm(name, f"systemctl show -p MainPID -p NRestarts --value {unit} | paste -sd/").stdout.strip()
+
+
+def vm_boot(name: str):
+    return lambda: vm(name, "cut -d' ' -f22 /proc/1/stat").stdout.strip()
+
+
+def postmaster(name: str):
+    return lambda: vm(name, "head -n1 /var/run/postgresql/*-main.pid 2>/dev/null").stdout.strip()
 
 
 REDIS_FREEZE_SECONDS = 45
@@ -57,27 +78,36 @@ def freeze_redis_and_restart_a_worker() -> None:
     (Celery's event heartbeat retries until the broker answers, each try bounded by the kit's socket timeout),
     and the new worker joins once Redis is back. Publishing a task to the frozen Redis may fail and cost it a
     retry (the Celery executor gives up publishing after its retries), so retries are allowed here."""
-    vm(MAIN, "kill -STOP $(pidof redis-server)")
+    pid = must(MAIN, "pidof redis-server")
+    must(MAIN, f"kill -STOP {pid}")
     try:
-        vm(WORKERS[0], "systemctl --no-block restart airflow-worker@1")
+        # Really frozen: the process is stopped (state T), not merely signalled.
+        assert must(MAIN, f"ps -o stat= -p {pid}").startswith("T"), "redis-server did not stop"
+        must(WORKERS[0], "systemctl --no-block restart airflow-worker@1")
         time.sleep(REDIS_FREEZE_SECONDS)
+        assert must(MAIN, f"ps -o stat= -p {pid}").startswith("T"), "redis-server ran again during the freeze"
     finally:
-        vm(MAIN, "kill -CONT $(pidof redis-server)")
+        vm(MAIN, f"kill -CONT {pid}")
 
 
-# name -> (what is done, on which task-running worker it must strike or None, does it kill running tasks)
+# name -> (what is done, what shows it happened (read before and after), on which task-running worker it must
+# strike or None, does it kill running tasks)
 FAULTS = {
     "worker process SIGKILL": (
-        lambda: vm(WORKERS[0], "systemctl kill --kill-whom=main --signal=SIGKILL airflow-worker@1"), WORKERS[0], True),
-    "worker VM reboot": (lambda: restart_vm(WORKERS[-1]), WORKERS[-1], True),
-    "Redis restart": (lambda: vm(MAIN, "systemctl restart redis-server"), None, False),
-    "PostgreSQL restart": (lambda: vm(DB, "systemctl restart postgresql"), None, False),
-    "API server restart": (lambda: vm(MAIN, "systemctl restart airflow-webserver"), None, False),
+        lambda: must(WORKERS[0], "systemctl kill --kill-whom=main --signal=SIGKILL airflow-worker@1"),
+        unit_identity(WORKERS[0], "airflow-worker@1"), WORKERS[0], True),
+    "worker VM reboot": (lambda: restart_vm(WORKERS[-1]), vm_boot(WORKERS[-1]), WORKERS[-1], True),
+    "Redis restart": (lambda: must(MAIN, "systemctl restart redis-server"), unit_identity(MAIN, "redis-server"),
+                      None, False),
+    "PostgreSQL restart": (lambda: must(DB, "systemctl restart postgresql"), postmaster(DB), None, False),
+    "API server restart": (lambda: must(MAIN, "systemctl restart airflow-webserver"),
+                           unit_identity(MAIN, "airflow-webserver"), None, False),
     "scheduler SIGKILL": (
-        lambda: vm(MAIN, "systemctl kill --kill-whom=main --signal=SIGKILL airflow-scheduler"), None, False),
-    "main VM reboot": (lambda: restart_vm(MAIN), None, None),
+        lambda: must(MAIN, "systemctl kill --kill-whom=main --signal=SIGKILL airflow-scheduler"),
+        unit_identity(MAIN, "airflow-scheduler"), None, False),
+    "main VM reboot": (lambda: restart_vm(MAIN), vm_boot(MAIN), None, None),
     f"Redis frozen {REDIS_FREEZE_SECONDS} s, a worker restarted meanwhile": (
-        freeze_redis_and_restart_a_worker, WORKERS[0], None),
+        freeze_redis_and_restart_a_worker, unit_identity(WORKERS[0], "airflow-worker@1"), WORKERS[0], None),
 }
 
 
@@ -172,18 +202,25 @@ def logs_missing(tis: list, run_id: str, timeout: float = 180) -> list:
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_run_survives(api, results, fault):
-    inject, target, kills_tasks = FAULTS[fault]
+    inject, evidence, target, kills_tasks = FAULTS[fault]
     assert cluster_whole(api, time.time() - 60), "the cluster was not whole before the fault"
     run_id = api.trigger(DAG_ID, conf={"work_seconds": WORK_SECONDS})
     running_parse_on(api, run_id, target)
 
+    before = evidence()
+    assert before, f"{fault}: nothing to tell the fault by before it"
     hit, hit_at = time.monotonic(), time.time()
     inject()
+    proven = None
     whole_after = None
     state = None
     deadline = hit + RUN_TIMEOUT
     while time.monotonic() < deadline:
-        if whole_after is None and cluster_whole(api, hit_at):
+        if proven is None:
+            after = evidence()
+            if after and after != before:
+                proven = f"{before} -> {after}"
+        if whole_after is None and proven and cluster_whole(api, hit_at):
             whole_after = time.monotonic() - hit
         try:
             state = api.run_state(DAG_ID, run_id)
@@ -191,17 +228,18 @@ def test_run_survives(api, results, fault):
             state = None
         if state in ("success", "failed") and whole_after is not None:
             break
+        if proven is None and time.monotonic() > hit + 180:
+            break
         time.sleep(2)
     done_after = time.monotonic() - hit
 
     api.login()  # the main VM's reboot drops nothing, but a fresh token costs nothing either
     tis = api.task_instances(DAG_ID, run_id)
     retried = sorted(f"{ti['task_id']}[{ti['map_index']}] try {ti['try_number']}" for ti in tis if ti["try_number"] > 1)
-    results[fault] = {"whole again after (s)": round(whole_after or -1), "run ended after (s)": round(done_after),
-                      "state": state, "tasks retried": len(retried)}
-    print(f"\n{fault}: whole again after {whole_after and round(whole_after)} s, run {state} "
+    print(f"\n{fault}: happened ({proven}); whole again after {whole_after and round(whole_after)} s, run {state} "
           f"{round(done_after)} s after the fault; retried: {retried or 'none'}")
 
+    assert proven, f"{fault}: nothing shows it happened ({before} before, {evidence()} 3 minutes after)"
     assert whole_after is not None, f"{fault}: the cluster was not whole again within {RUN_TIMEOUT}s"
     assert state == "success", f"{fault}: run {run_id} ended {state}: " \
         f"{[(ti['task_id'], ti['map_index'], ti['state'], ti['try_number']) for ti in tis]}"
@@ -211,6 +249,9 @@ def test_run_survives(api, results, fault):
         assert not retried, f"{fault} cost tasks a retry: {retried}"
     missing = logs_missing(tis, run_id)
     assert not missing, f"{fault}: logs not in the bucket: {missing}"
+    # Recorded (and written to the README) only when every check above held.
+    results[fault] = {"whole again after (s)": round(whole_after), "run ended after (s)": round(done_after),
+                      "state": state, "tasks retried": len(retried)}
 
 
 LOGS_DIR = testbed.role_default("airflow_logs_dir").replace("{{ airflow_home }}", testbed.role_default("airflow_home"))
@@ -287,9 +328,6 @@ def test_log_disk_full(api, results):
     finally:
         vm(MAIN, f"rm -f {LOGS_DIR}/filler; umount -l {LOGS_DIR}; umount -l {LOG_DISK}; systemctl restart {LOG_WRITERS}")
 
-    results[fault] = {"whole again after (s)": round(back_after or -1), "run ended after (s)": round(full_run),
-                      "state": f"{state_full} while full, {state_after} after",
-                      "tasks retried": sum(1 for ti in tis_full if ti["try_number"] > 1)}
     print(f"\n{fault}: a run while full {state_full} in {full_run:.0f} s; the DAG processor logged ENOSPC {errors} "
           f"times and was restarted {restarts_full} times by systemd; back {back_after and round(back_after)} s "
           f"after freeing, parse logs written again: {fresh}; a run after freeing: {state_after}")
@@ -299,6 +337,9 @@ def test_log_disk_full(api, results):
     assert back_after is not None, "the DAG processor did not heartbeat within 180 s of freeing the log disk"
     assert fresh, "no parse log written after freeing the log disk"
     assert state_after == "success", f"the run after freeing the log disk ended {state_after}"
+    results[fault] = {"whole again after (s)": round(back_after), "run ended after (s)": round(full_run),
+                      "state": f"{state_full} while full, {state_after} after",
+                      "tasks retried": sum(1 for ti in tis_full if ti["try_number"] > 1)}
 
 
 def write_readme(data: dict) -> None:
