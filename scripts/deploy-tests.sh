@@ -23,16 +23,17 @@ echo "=== cluster ready after $((SECONDS - start)) s"
 
 rc=0
 # What Molecule's multi_host scenario would prove, on this cluster instead of a second one: a second site.yml
-# changes nothing, then the scenarios' verify tests whose outcome depends on the layout (which VM runs what,
-# a DAG run over every worker VM, task code attacking a worker VM, metrics from every VM) against the local
-# inventory. The others (TLS, DB connections, maintenance jobs) run in the molecule stage's all_in_one.
+# changes nothing, then the scenarios' verify tests whose outcome depends on the layout (which VM runs what, a DAG
+# run over every worker VM, task code attacking its worker and Edge VMs, TLS from another VM, DB connections from
+# the main VM only, maintenance jobs on the worker VMs, metrics from every VM) against the local inventory.
 python -m pytest -p no:cacheprovider -q -rA -s tests/cluster || rc=$?
 echo "=== idempotence checked after $((SECONDS - start)) s"
 AGK_VERIFY_INVENTORY="$AGK_REPO/ansible/inventories/local" AGK_CLUSTER_NAME=local \
   python -m pytest -p no:cacheprovider -q -rA -s molecule/shared/tests/test_hosts.py \
   molecule/shared/tests/test_dag_runs.py molecule/shared/tests/test_untrusted_tasks.py \
   molecule/shared/tests/test_broker_acl.py molecule/shared/tests/test_task_runner.py \
-  molecule/shared/tests/test_metrics.py || rc=$?
+  molecule/shared/tests/test_tls.py molecule/shared/tests/test_db_connections.py \
+  molecule/shared/tests/test_maintenance.py molecule/shared/tests/test_metrics.py || rc=$?
 echo "=== the layout's verify tests done after $((SECONDS - start)) s"
 # The Edge suite next: the redeploy tests leave the VMs on commits of their own.
 python -m pytest -p no:cacheprovider -q -rA -s tests/edge tests/deploy || rc=$?

@@ -16,6 +16,9 @@ import pytest
 from conftest import SECRETS, config_value, host, hosts_of, port, worker_instances
 from kitlib.testbed import role_default
 
+# One Redis on the main VM whatever the layout: proved on the multi-host cluster (conftest: multi_host_proof).
+pytestmark = pytest.mark.multi_host_proof
+
 MAIN = hosts_of("airflow_main")[0]
 USERS = role_default("airflow_redis_users")
 DANGEROUS = ["FLUSHALL", "FLUSHDB", "CONFIG GET maxmemory", "MODULE LIST", "ACL LIST", "KEYS kit-*", "MONITOR",

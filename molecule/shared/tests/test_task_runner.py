@@ -9,6 +9,9 @@ import pytest
 from conftest import host, hosts_of
 from kitlib.testbed import role_default
 
+# The same forkserver on every task VM: proved on the multi-host cluster's workers (conftest: multi_host_proof).
+pytestmark = pytest.mark.multi_host_proof
+
 DAG_ID = "kit_task_runner_probe"
 DAGS_DIR = role_default("airflow_dags_dir").replace("{{ airflow_home }}", role_default("airflow_home"))
 TASK_USER = role_default("airflow_task_user")

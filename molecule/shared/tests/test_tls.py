@@ -11,12 +11,21 @@ import requests
 from conftest import BED, SECRETS, config_value, host, hosts_of, port
 from kitlib.testbed import role_default
 
+# From another VM: on one VM the client is the server's own host (conftest: multi_host_proof).
+pytestmark = pytest.mark.multi_host_proof
+
 MAIN = hosts_of("airflow_main")[0]
-# A VM other than the main VM when there is one: the connection then crosses the network, as a worker's does.
-CLIENT = next((name for name in hosts_of("airflow_workers") if name != MAIN), MAIN)
+# A VM other than the main VM: the connection crosses the network, as a worker's does (None fails the fixture below
+# on a layout without one).
+CLIENT = next((name for name in hosts_of("airflow_workers") if name != MAIN), None)
 TLS_PORTS = ["airflow_api_port", "airflow_flower_port", "airflow_redis_port"]
 HTTP_PORTS = ["airflow_api_port", "airflow_flower_port"]
 SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def client_vm():
+    assert CLIENT, f"no VM of airflow_workers apart from {MAIN}: these checks need the multi-host layout"
 
 
 @pytest.fixture(scope="module")
