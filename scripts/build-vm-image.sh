@@ -18,6 +18,15 @@ if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image"
   exit 0
 fi
+# One build at a time (scripts/test.sh starts one in the background while the first stages run): a second caller
+# waits for it, then finds the image.
+mkdir -p "$AGK_CACHE"
+exec 9>"$AGK_CACHE/vm-image.lock"
+flock 9
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
 
 # Packages a fresh GCE debian-12 image also has; everything Airflow needs is installed by the roles.
 include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,curl,gnupg,less,openssl
