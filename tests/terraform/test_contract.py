@@ -215,14 +215,6 @@ def test_edge_workers_read_no_secret() -> None:
         for block in resource_blocks(code, r"google_secret_manager_secret_iam_\w+"):
             assert "edge" not in block, f"{path}: a secret grant to the Edge workers:\n{block}"
 
-
-def test_edge_workers_are_their_own_group() -> None:
-    """The inventory puts edge_vm_names in airflow_edge_workers, which is neither airflow_main nor airflow_workers."""
-    text = INVENTORY_SCRIPT.read_text()
-    assert '"airflow_edge_workers": {"hosts": edges}' in text
-    assert re.search(r'"children": \[[^\]]*"airflow_edge_workers"', text), "airflow_gcp's children include the edge group"
-
-
 def test_dag_test_account_writes_build_logs_only() -> None:
     """The DAG-test builds' account (it runs code whoever can push wrote) has one grant in all of terraform/: its
     project-level logging.logWriter, in modules/iam/deploy.tf. No other IAM resource names it."""
