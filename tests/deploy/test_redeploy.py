@@ -96,7 +96,7 @@ def _through_api_restarts(call, timeout: float = 180):
 
 def test_running_tasks_survive_a_config_deploy(remote, api, results):
     """A config change restarts every worker, one VM at a time, each after its running tasks finished."""
-    api.unpause(ETL)
+    _through_api_restarts(lambda: api.unpause(ETL))  # an earlier deploy may have just restarted the API server
     before = {h: unit_times(h, "airflow-worker@1") for h in WORKERS}
 
     def touch_config(dev):
