@@ -7,6 +7,7 @@ inventory.yml and the local group_vars), or against the inventory directory AGK_
 through the API server's REST API, published on the control machine's loopback port that the inventory names.
 Ports and defaults are the roles' own (kitlib.testbed.role_default).
 """
+import json
 import os
 from pathlib import Path
 
@@ -67,6 +68,24 @@ def worker_instances(name: str) -> int:
 @pytest.fixture(scope="session")
 def main_host():
     return host(hosts_of("airflow_main")[0])
+
+
+def celery_nodes() -> set:
+    """The Celery node names the inventory's worker instances take (workerN@host)."""
+    return {f"worker{i}@{name}" for name in hosts_of("airflow_workers") for i in range(1, worker_instances(name) + 1)}
+
+
+def flower_workers(password: str | None = None) -> tuple[int, set]:
+    """Flower's answer on the main VM: (curl's exit status, the Celery nodes that answered). refresh=1 makes Flower
+    ask every worker instead of answering from its event cache. password None: without credentials."""
+    main = hosts_of("airflow_main")[0]
+    auth = f"-u admin:{password} " if password is not None else ""
+    out = host(main).run(f"curl --cacert {config_value(main, 'api', 'ssl_ca_file')} -sf {auth}"
+                         f"'https://127.0.0.1:{testbed.role_default('airflow_flower_port')}/api/workers?refresh=1'")
+    try:
+        return out.rc, set(json.loads(out.stdout)) if out.rc == 0 else set()
+    except ValueError:
+        return out.rc, set()
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,11 @@ answers QUEUED. The few that Redis never queues run on their own, in a form that
 (SHUTDOWN ABORT cancels a shutdown that is not happening; DEBUG is refused before any ACL check unless
 enable-debug-command is set, which the kit never does).
 """
-import json
 import time
 
 import pytest
 
-from conftest import SECRETS, config_value, host, hosts_of, port, worker_instances
+from conftest import SECRETS, celery_nodes, flower_workers, host, hosts_of, port
 from kitlib.testbed import role_default
 
 # One Redis on the main VM whatever the layout: proved on the multi-host cluster (conftest: multi_host_proof).
@@ -71,18 +70,6 @@ def test_nobody_gets_in_without_a_user():
     assert "PONG" in redis_cli("worker", "PING\\n")
 
 
-def celery_workers_answering() -> set:
-    """The Celery worker instances that answer Flower's inspect broadcast now."""
-    curl = f"curl --cacert {config_value(MAIN, 'api', 'ssl_ca_file')}"
-    password = (SECRETS / "flower_password").read_text().strip()
-    out = host(MAIN).run(f"{curl} -sf -u admin:{password} 'https://127.0.0.1:{port('airflow_flower_port')}"
-                         "/api/workers?refresh=1'")
-    try:
-        return set(json.loads(out.stdout)) if out.rc == 0 else set()
-    except ValueError:
-        return set()
-
-
 def test_a_transaction_survives_a_redis_restart():
     """Celery's broker keeps its unacknowledged messages' bookkeeping in MULTI/EXEC blocks, which Redis replays
     from the append-only file at start as the default user: with that user off, Redis 7.0 dropped every one of
@@ -99,8 +86,8 @@ def test_a_transaction_survives_a_redis_restart():
     log = host(MAIN).check_output("tail -n 200 /var/log/redis/redis-server.log")
     assert "AOF-loading-client" not in log.split("Server initialized")[-1], "Redis refused part of its AOF at start"
     # The cluster as it was found: every Celery worker back on the broker (the tests after this one count them).
-    expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers") for i in range(1, worker_instances(name) + 1)}
+    password = (SECRETS / "flower_password").read_text().strip()
     deadline = time.monotonic() + 180
-    while not expected <= celery_workers_answering():
-        assert time.monotonic() < deadline, f"the Celery workers did not answer within 180 s of the Redis restart"
+    while not celery_nodes() <= flower_workers(password)[1]:
+        assert time.monotonic() < deadline, "the Celery workers did not answer within 180 s of the Redis restart"
         time.sleep(3)

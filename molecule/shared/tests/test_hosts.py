@@ -1,12 +1,11 @@
 """Every host runs what its role says, listens only where intended, and keeps secrets private."""
 import hashlib
-import json
 import re
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import config_value, hosts_of, host, port, worker_instances
+from conftest import celery_nodes, config_value, flower_workers, hosts_of, host, port
 from kitlib import paths, testbed
 
 API, REDIS, FLOWER = port("airflow_api_port"), port("airflow_redis_port"), port("airflow_flower_port")
@@ -141,12 +140,9 @@ def test_health_endpoints(main_host):
 def test_flower_requires_basic_auth(main_host, flower_password):
     curl = f"curl --cacert {config_value(hosts_of('airflow_main')[0], 'api', 'ssl_ca_file')}"
     assert main_host.check_output(f"{curl} -s -o /dev/null -w '%{{http_code}}' https://127.0.0.1:{FLOWER}/api/workers") == "401"
-    # refresh=1 makes Flower ask every Celery worker instead of answering from its event cache
-    workers = json.loads(main_host.check_output(
-        f"{curl} -sf -u admin:{flower_password} 'https://127.0.0.1:{FLOWER}/api/workers?refresh=1'"))
-    expected = {f"worker{i}@{name}" for name in hosts_of("airflow_workers")
-                for i in range(1, worker_instances(name) + 1)}
-    assert expected <= set(workers), f"Flower sees {sorted(workers)}, expected {sorted(expected)}"
+    rc, workers = flower_workers(flower_password)
+    assert rc == 0, f"Flower refused the admin credentials (curl exited {rc})"
+    assert celery_nodes() <= workers, f"Flower sees {sorted(workers)}, expected {sorted(celery_nodes())}"
 
 
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
