@@ -115,3 +115,34 @@ def test_incomplete_outputs_are_refused_with_the_missing_keys() -> None:
                             env={**os.environ, "AGK_TF_OUTPUTS": json.dumps(partial)},
                             capture_output=True, text=True, check=False)
     assert result.returncode != 0 and "lacks ['secret_ids']" in result.stderr, result.stderr
+
+
+def connection_vars(host: str, env: dict[str, str]) -> dict:
+    """How Ansible would reach `host` through this inventory: its connection variables rendered (the debug module
+    runs on the control machine, so nothing is contacted)."""
+    ansible = pathlib.Path(sys.executable).with_name("ansible")
+    if not ansible.exists():
+        ansible = pathlib.Path(shutil.which("ansible") or "ansible")
+    names = ["ansible_become", "ansible_user", "ansible_ssh_common_args", "ansible_connection"]
+    result = subprocess.run(
+        [str(ansible), host, "-i", str(INVENTORY), "-m", "ansible.builtin.debug", "-a",
+         "msg={{ {" + ", ".join(f"'{n}': {n} | default(None)" for n in names) + "} | to_json }}", "-o"],
+        env={**os.environ, "ANSIBLE_LOAD_CALLBACK_PLUGINS": "0", **env},
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(json.loads(result.stdout.split("=>", 1)[1])["msg"])
+
+
+def test_vms_are_reached_through_iap_as_a_sudoer_and_the_control_machine_is_not() -> None:
+    """OS Login users are not root: every VM needs become. The control machine's implicit localhost, which the
+    `delegate_to: localhost` tasks run on, must neither sudo nor tunnel (an operator's laptop, Cloud Build)."""
+    env = {"AGK_TF_OUTPUTS": json.dumps(fake_output(workers=1, edges=1)), "AGK_SSH_USER": "alice_example_com"}
+    for host in ("af-main", "af-worker-1", "af-edge-1"):
+        vm = connection_vars(host, env)
+        assert vm["ansible_become"] is True, f"{host}: {vm}"
+        assert vm["ansible_user"] == "alice_example_com", f"{host}: {vm}"
+        args = vm["ansible_ssh_common_args"]
+        assert ("ProxyCommand=\"gcloud compute start-iap-tunnel %h 22 --listen-on-stdin --zone=europe-west1-b "
+                "--project=acme-data-prod") in args, f"{host}: {args}"
+    local = connection_vars("localhost", env)
+    assert not local["ansible_become"] and not local["ansible_ssh_common_args"], local

@@ -10,7 +10,7 @@ object terraform/ exposes for Ansible:
     repository's terraform/ directory), with your credentials for the state bucket.
 
 and prints the hosts (<cluster>-main, <cluster>-worker-N, <cluster>-edge-N: the instance names, which the
-IAP ssh ProxyCommand in group_vars/all.yml tunnels to), their groups and the variables the roles need:
+IAP ssh ProxyCommand in group_vars/airflow_gcp.yml tunnels to), their groups and the variables the roles need:
 
   airflow_main          the main VM
   airflow_workers       the worker VMs; with worker_count = 0 the main VM (all-in-one). Group var
@@ -70,7 +70,7 @@ def inventory(tf: dict) -> dict:
         "airflow_gcp": {
             "children": ["airflow_main", "airflow_workers", "airflow_edge_workers"],
             "vars": {
-                # Where the VMs are (the IAP tunnel of group_vars/all.yml needs both).
+                # Where the VMs are (the IAP tunnel of group_vars/airflow_gcp.yml needs both).
                 "airflow_gcp_project": tf["project_id"],
                 "airflow_gcp_zone": tf["zone"],
                 "airflow_cluster_name": tf["cluster_name"],
