@@ -26,11 +26,11 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(lint unit terraform molecule deploy faults)
 
 stage_lint() {
-  # The kit's own module and action plugin (managed_files), as ansible/ansible.cfg points Ansible at them:
+  # The kit's own module, action plugin (managed_files) and lookup, as ansible/ansible.cfg points Ansible at them:
   # ansible-lint checks each role's task files on their own, where nothing is beside a playbook.
   yamllint -s . &&
     ANSIBLE_LIBRARY=ansible/library ANSIBLE_ACTION_PLUGINS=ansible/action_plugins \
-      ansible-lint --profile production --offline ansible/site.yml ansible/roles
+      ANSIBLE_LOOKUP_PLUGINS=ansible/lookup_plugins ansible-lint --profile production --offline ansible/site.yml ansible/roles
 }
 
 stage_unit() {
