@@ -4,8 +4,11 @@ locals {
   })
 
   # Project services the cluster needs. Cloud Build can come later.
+  # Service Usage itself must be on before Terraform can enable anything (docs/gcp.md's first steps do it).
   services = toset([
+    "cloudresourcemanager.googleapis.com", # project IAM grants
     "compute.googleapis.com",
+    "iam.googleapis.com", # the VMs' and builds' service accounts
     "iap.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
@@ -146,6 +149,7 @@ module "sql" {
   edition             = var.database_edition
   availability_type   = var.database_availability_type
   disk_size_gb        = var.database_disk_size_gb
+  max_connections     = var.database_max_connections
   deletion_protection = var.database_deletion_protection
   backup              = var.database_backup
   maintenance_window  = var.database_maintenance_window
@@ -229,6 +233,7 @@ locals {
     db_name                  = module.sql.database_name
     db_user                  = module.sql.database_user
     db_server_ca_cert        = module.sql.server_ca_cert
+    db_max_connections       = var.database_max_connections
     log_bucket_url           = module.storage.bucket_url
     # Secret Manager id per secret name of ansible/roles/cluster_secrets/vars/main.yml.
     secret_ids = module.secrets.secret_ids

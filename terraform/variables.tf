@@ -279,6 +279,21 @@ variable "database_disk_size_gb" {
   }
 }
 
+variable "database_max_connections" {
+  description = <<-EOT
+    Cloud SQL's max_connections flag. Set explicitly (not left to the tier's default, 50 on db-g1-small) so that
+    Ansible checks the Airflow processes' connection pools against it before it changes any VM: the main VM's
+    worst case is its pools x (airflow_db_pool_size + airflow_db_max_overflow), README "Metadata DB connections".
+  EOT
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.database_max_connections == floor(var.database_max_connections) && var.database_max_connections >= 50 && var.database_max_connections <= 10000
+    error_message = "database_max_connections must be a whole number from 50 to 10000 (Cloud SQL allows more, but each connection costs the server memory)."
+  }
+}
+
 variable "database_deletion_protection" {
   description = "Protect the Cloud SQL instance from deletion (Terraform and API level)."
   type        = bool

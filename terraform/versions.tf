@@ -19,3 +19,13 @@ terraform {
   # The kit's checks run `init -backend=false`.
   backend "gcs" {}
 }
+
+# Every resource names its project itself; the provider's project and billing project are for the API calls that
+# need one. With user credentials (gcloud auth application-default login) Google bills those calls to the quota
+# project, which a fresh project's ADC may lack: user_project_override sends billing_project with each call.
+provider "google" {
+  project               = var.project_id
+  region                = var.region
+  billing_project       = var.project_id
+  user_project_override = true
+}

@@ -11,7 +11,10 @@ airflow_worker_instances = 3
 main_machine_type        = "e2-standard-4"
 main_disk_size_gb        = 30
 
-# db-g1-small allows 50 DB connections: size the Airflow pools to it (README, "Metadata DB connections").
+# db-g1-small's default max_connections (50) is less than the all-in-one VM's Airflow pools may open with the
+# kit's defaults (12 pools x 10 = 120; README, "Metadata DB connections"): raised to fit, which the 1.7 GB of the
+# tier carries while most of those connections sit idle. Ansible checks the pools against it before any change.
 database_tier              = "db-g1-small"
+database_max_connections   = 150
 database_availability_type = "ZONAL"
 database_disk_size_gb      = 10

@@ -45,8 +45,8 @@ run "default_plan_outputs" {
   }
 
   assert {
-    condition     = length(google_project_service.this) == 9 && contains(keys(google_project_service.this), "sqladmin.googleapis.com") && contains(keys(google_project_service.this), "iap.googleapis.com")
-    error_message = "The nine required project services must be enabled."
+    condition     = length(google_project_service.this) == 11 && contains(keys(google_project_service.this), "iam.googleapis.com") && contains(keys(google_project_service.this), "cloudresourcemanager.googleapis.com") && contains(keys(google_project_service.this), "sqladmin.googleapis.com") && contains(keys(google_project_service.this), "iap.googleapis.com")
+    error_message = "The eleven required project services must be enabled."
   }
 
   assert {

@@ -33,6 +33,7 @@ def fake_output(workers: int, edges: int = 0) -> dict:
         "main_vm_name": "af-main", "worker_vm_names": [f"af-worker-{i}" for i in range(1, workers + 1)],
         "airflow_worker_instances": 3, "db_host": "10.20.0.3", "db_port": 5432, "db_name": "airflow",
         "db_user": "airflow", "db_server_ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "db_max_connections": 200,
         "log_bucket_url": "gs://acme-data-prod-af-task-logs",
         "secret_ids": {n: f"af-{n.replace('_', '-')}" for n in names},
     }
@@ -67,6 +68,7 @@ def test_multi_vm_cluster_from_agk_tf_outputs() -> None:
     v = inv["airflow_gcp"]["vars"]
     assert v["airflow_cluster_name"] == "af" and v["airflow_db_host"] == "10.20.0.3" and v["airflow_db_port"] == 5432
     assert v["airflow_db_sslmode"] == "verify-ca" and v["airflow_db_ssl_root_cert"] == tf["db_server_ca_cert"]
+    assert v["airflow_db_max_connections"] == 200
     assert v["airflow_remote_log_bucket"] == "gs://acme-data-prod-af-task-logs"
     assert v["cluster_secrets_backend"] == "gcp_secret_manager" and v["cluster_secrets_gcp_project"] == "acme-data-prod"
     assert v["cluster_secrets_gcp_ids"] == tf["secret_ids"]

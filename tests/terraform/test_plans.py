@@ -197,7 +197,7 @@ def check_plan(name: str, data: dict, tfvars: dict[str, str], deploy: bool, emai
     kinds = ["main"] + (["worker"] if workers else [])
     expected = {
         # With a trigger: the Cloud Build and Pub/Sub APIs.
-        "google_project_service": 9 + (2 if deploy else 0),
+        "google_project_service": 11 + (2 if deploy else 0),
         "google_compute_instance": 1 + workers + edges,
         # Four ingress rules and the worker VMs' egress deny to Cloud SQL (made with or without worker VMs: the
         # tag is the cluster's, an all-in-one VM does not carry it). With Edge workers: edge -> main on the API

@@ -36,7 +36,8 @@ DEFAULT_TERRAFORM_DIR = pathlib.Path(__file__).resolve().parents[3] / "terraform
 # The keys of the `ansible` object this script reads (terraform/main.tf, local.ansible). The object's optional
 # keys (local.ansible_optional: present only when their feature is on) are read with tf.get() instead.
 REQUIRED_KEYS = {"project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "airflow_worker_instances",
-                 "db_host", "db_port", "db_name", "db_user", "db_server_ca_cert", "log_bucket_url", "secret_ids"}
+                 "db_host", "db_port", "db_name", "db_user", "db_server_ca_cert", "db_max_connections", "log_bucket_url",
+                 "secret_ids"}
 
 
 def read_outputs(env: dict[str, str]) -> dict:
@@ -81,6 +82,8 @@ def inventory(tf: dict) -> dict:
                 "airflow_db_user": tf["db_user"],
                 "airflow_db_sslmode": "verify-ca",
                 "airflow_db_ssl_root_cert": tf["db_server_ca_cert"],
+                # The flag Terraform sets: the preflight checks the Airflow pools against it before any change.
+                "airflow_db_max_connections": tf["db_max_connections"],
                 # Remote task logs (the VM service account may write this bucket only).
                 "airflow_remote_log_bucket": tf["log_bucket_url"],
                 # Shared secrets: read from Secret Manager with the operator's credentials; ids by name.

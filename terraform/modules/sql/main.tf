@@ -94,6 +94,11 @@ resource "google_sql_database_instance" "this" {
       value = "on"
     }
 
+    database_flags {
+      name  = "max_connections"
+      value = tostring(var.max_connections)
+    }
+
     dynamic "database_flags" {
       for_each = var.extra_database_flags
       content {

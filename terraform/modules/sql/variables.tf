@@ -72,10 +72,26 @@ variable "maintenance_window" {
   })
 }
 
+variable "max_connections" {
+  description = "The max_connections flag (the kit sets it so that Ansible knows the limit before a run)."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.max_connections == floor(var.max_connections) && var.max_connections >= 14 && var.max_connections <= 262143
+    error_message = "max_connections must be a whole number from 14 to 262143 (Cloud SQL's range)."
+  }
+}
+
 variable "extra_database_flags" {
-  description = "PostgreSQL flags added to the kit's audit-logging flags."
+  description = "PostgreSQL flags added to the kit's audit-logging flags (max_connections is its own variable)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = !contains(keys(var.extra_database_flags), "max_connections")
+    error_message = "extra_database_flags must not set max_connections: use the max_connections variable, which Ansible reads too."
+  }
 }
 
 variable "database_name" {
