@@ -304,10 +304,10 @@ def test_valid_input_passes_validation(site_run, git_server):
 # example), and a DAG repository as docs/redeploy.md passes it; the secrets stay local (no GCP here).
 GCP_VALUES = {
     "airflow_cluster_name": "af", "airflow_db_host": "10.20.0.3", "airflow_db_port": 5432, "airflow_db_name": "airflow",
-    "airflow_db_user": "airflow", "airflow_db_sslmode": "verify-ca",
+    "airflow_db_user": "airflow", "airflow_db_sslmode": "verify-ca", "airflow_db_max_connections": 200,
     "airflow_db_ssl_root_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     "airflow_remote_log_bucket": "gs://acme-data-prod-af-task-logs", "airflow_worker_instances": 3,
-    "cluster_secrets_gcp_project": "acme-data-prod",
+    "cluster_secrets_gcp_project": "acme-data-prod", "airflow_gcp_project": "acme-data-prod",
     "cluster_secrets_gcp_ids": {"db_password": "af-db-password", "tls_key_seed": "af-tls-key-seed"},
     "airflow_dags_git_repo": "git@github.com:acme/airflow-dags.git", "airflow_dags_git_ssh_key_secret": "af-deploy-key",
     "airflow_dags_git_version": "0123456789abcdef0123456789abcdef01234567",
@@ -410,6 +410,7 @@ BAD_VARIABLES = [
         ({"airflow_scheduler_health_port": 8080}, "airflow_scheduler_health_port (8080) must differ"),
         ({"airflow_remote_log_prefix": "/logs"}, "airflow_remote_log_prefix must"),
         ({"airflow_remote_log_conn_id": "google cloud"}, "airflow_remote_log_conn_id must"),
+        ({"airflow_gcp_project": "Acme Data"}, "airflow_gcp_project must"),
         ({"airflow_flower_user": "admin:x"}, "airflow_flower_user must"),
         ({"airflow_redis_broker_db": -1}, "airflow_redis_result_db must be 0 or more"),
         ({"airflow_redis_ratelimit_db": 16}, "airflow_redis_result_db must be below redis_databases"),
@@ -427,6 +428,9 @@ BAD_VARIABLES = [
         ({"airflow_flower_password": "pass,word:123456"}, "airflow_flower_password must"),
         ({"airflow_db_pool_size": 0}, "airflow_db_pool_size must be 1-100"),
         ({"airflow_db_max_overflow": -1}, "airflow_db_max_overflow must be 0-100"),
+        ({"airflow_db_max_connections": 10}, "airflow_db_max_connections must be 0"),
+        # db-g1-small's default limit against the main VM's pools: stopped before the install, not after it
+        ({"airflow_db_max_connections": 50}, "but the server allows 47"),
         ({"airflow_db_pool_recycle": 5}, "airflow_db_pool_recycle must be 60-86400"),
         ({"airflow_db_keepalives_idle": 600}, "airflow_db_keepalives_idle (600, at least 10)"),
         ({"airflow_db_keepalives_count": 0}, "airflow_db_keepalives_count (0, at least 1)"),
