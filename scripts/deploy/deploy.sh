@@ -44,6 +44,17 @@ trap 'rm -rf "$work"' EXIT
 start=$SECONDS
 
 # --- tooling: the pinned control venv with kitlib (no Docker: this runs in Cloud Build too) -----------
+# Debian's python3 has no ensurepip without python3-venv, which the gcloud builder image (cloudbuild-deploy.yaml)
+# lacks: the build step runs as root there, so it installs it; anywhere else the message says what to install.
+if ! python3 -c 'import ensurepip' 2>/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    agk_log "python3 cannot make a venv (no ensurepip): installing python3-venv"
+    apt-get -qq update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y python3-venv >&2
+  else
+    echo "deploy: python3 cannot make a virtualenv: install python3-venv (Debian, Ubuntu)" >&2
+    exit 1
+  fi
+fi
 venv=$(agk_control_venv)
 export PATH="$venv/bin:$PATH"
 

@@ -83,3 +83,13 @@ def test_the_deploy_trigger_deploys_only_a_successful_test_build():
     assert '_TEST_TRIGGER == \\"${google_cloudbuild_trigger.test.trigger_id}\\"' in deploy_trigger
     assert '_TEST_STATUS == \\"SUCCESS\\"' in deploy_trigger
     assert re.search(r'_COMMIT\s*=\s*"\$\(body\.message\.data\.substitutions\.COMMIT_SHA\)"', deploy_trigger)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_builder_image_names_a_release(name):
+    """A moving tag (:slim, :latest, none) changes the image under a build without a commit: the deploy step's
+    :slim once lost python3-venv that way, and the deploy stopped before it ran anything."""
+    for step in load(name)["steps"]:
+        image = step["name"]
+        assert re.search(r"(@sha256:[0-9a-f]{64}|:[A-Za-z_-]*\d+(\.\d+)+[\w.-]*)$", image), \
+            f"{name}: step {step.get('id')} runs {image}, a tag that moves"
