@@ -84,6 +84,16 @@ def test_executor_is_celery(name):
     assert config_value(name, "core", "executor") == f"CeleryExecutor{edge}"
 
 
+@pytest.mark.parametrize("name", sorted(set(AIRFLOW_HOSTS) | set(hosts_of("airflow_edge_workers"))))
+def test_boot_has_no_ordering_cycle(name):
+    """What the VM's next boot would start, as systemd plans it: an ordering cycle (the task egress rules after
+    basic.target, the forkserver's socket before it) made systemd drop jobs at boot, and a rebooted worker VM came
+    up with no worker. systemd-analyze verify plans the boot transaction and names any cycle it had to break."""
+    out = host(name).run("systemd-analyze verify --man=no default.target 2>&1")
+    cycles = [line for line in out.stdout.splitlines() if "ordering cycle" in line]
+    assert not cycles, f"{name}: {cycles}"
+
+
 @pytest.mark.parametrize("name", AIRFLOW_HOSTS)
 def test_config_is_private(name):
     h = host(name)
