@@ -2,11 +2,12 @@
 
 Each fault hits a run of example_etl_pipeline whose eight `parse` tasks take WORK_SECONDS each (the DAG sets
 no retries on them: the cluster's default_task_retries is what saves them). Every run must end in success,
-the log of every try of every task must be in the bucket (a try killed with its worker included), and each fault prints two times: until the cluster
-is whole again (API health all healthy, every Celery worker instance answering Flower) and until the run
-ended. The main VM's log disk filled to the last byte is the ninth fault (test_log_disk_full). Faults that
-kill running tasks (a worker's main process SIGKILLed, as the OOM killer does; a worker VM rebooted) must show a
-task on its second try; a main VM reboot and a frozen Redis may cost a retry; the others must cost none.
+the log of every try of every task must be in the bucket (a try killed with its worker included), and each fault
+prints two times: until the cluster is whole again (API health all healthy, every Celery worker instance answering
+Flower) and until the run ended. The main VM's log disk filled to the last byte is the eighth fault
+(test_log_disk_full). The fault that kills running tasks (a worker's main process SIGKILLed, as the OOM killer does,
+while the other worker VM reboots) must show a task on its second try; a main VM reboot and a frozen Redis may cost
+a retry; the others must cost none.
 
 Needs the local cluster up (scripts/fault-tests.sh). Recovery times go to README.md (faults markers).
 """
@@ -69,6 +70,17 @@ def postmaster(name: str):
     return lambda: vm(name, "head -n1 /var/run/postgresql/*-main.pid 2>/dev/null").stdout.strip()
 
 
+def at_once(*evidences):
+    """Evidence of faults caused together: each one's, read together; every one must change."""
+    return lambda: tuple(evidence() for evidence in evidences)
+
+
+def happened(before, after) -> bool:
+    if isinstance(before, tuple):
+        return all(b and a and a != b for b, a in zip(before, after))
+    return bool(after) and after != before
+
+
 REDIS_FREEZE_SECONDS = 45
 
 
@@ -90,24 +102,27 @@ def freeze_redis_and_restart_a_worker() -> None:
         vm(MAIN, f"kill -CONT {pid}")
 
 
-# name -> (what is done, what shows it happened (read before and after), on which task-running worker it must
-# strike or None, does it kill running tasks)
+# name -> (what is done, what shows it happened (read before and after), on which task-running workers it must
+# strike (none: anywhere), does it kill running tasks)
 FAULTS = {
-    "worker process SIGKILL": (
-        lambda: must(WORKERS[0], "systemctl kill --kill-whom=main --signal=SIGKILL airflow-worker@1"),
-        unit_identity(WORKERS[0], "airflow-worker@1"), WORKERS[0], True),
-    "worker VM reboot": (lambda: restart_vm(WORKERS[-1]), vm_boot(WORKERS[-1]), WORKERS[-1], True),
+    # Both worker faults at once, one per worker VM (as a zone losing one VM while another's worker is OOM-killed):
+    # each waits about two minutes for the scheduler to declare its killed tasks lost (the task heartbeat timeout),
+    # so together they cost that wait once.
+    "worker process SIGKILL and another worker VM rebooted, at once": (
+        lambda: (must(WORKERS[0], "systemctl kill --kill-whom=main --signal=SIGKILL airflow-worker@1"),
+                 restart_vm(WORKERS[-1])),
+        at_once(unit_identity(WORKERS[0], "airflow-worker@1"), vm_boot(WORKERS[-1])), {WORKERS[0], WORKERS[-1]}, True),
     "Redis restart": (lambda: must(MAIN, "systemctl restart redis-server"), unit_identity(MAIN, "redis-server"),
-                      None, False),
-    "PostgreSQL restart": (lambda: must(DB, "systemctl restart postgresql"), postmaster(DB), None, False),
+                      set(), False),
+    "PostgreSQL restart": (lambda: must(DB, "systemctl restart postgresql"), postmaster(DB), set(), False),
     "API server restart": (lambda: must(MAIN, "systemctl restart airflow-webserver"),
-                           unit_identity(MAIN, "airflow-webserver"), None, False),
+                           unit_identity(MAIN, "airflow-webserver"), set(), False),
     "scheduler SIGKILL": (
         lambda: must(MAIN, "systemctl kill --kill-whom=main --signal=SIGKILL airflow-scheduler"),
-        unit_identity(MAIN, "airflow-scheduler"), None, False),
-    "main VM reboot": (lambda: restart_vm(MAIN), vm_boot(MAIN), None, None),
+        unit_identity(MAIN, "airflow-scheduler"), set(), False),
+    "main VM reboot": (lambda: restart_vm(MAIN), vm_boot(MAIN), set(), None),
     f"Redis frozen {REDIS_FREEZE_SECONDS} s, a worker restarted meanwhile": (
-        freeze_redis_and_restart_a_worker, unit_identity(WORKERS[0], "airflow-worker@1"), WORKERS[0], None),
+        freeze_redis_and_restart_a_worker, unit_identity(WORKERS[0], "airflow-worker@1"), {WORKERS[0]}, None),
 }
 
 
@@ -161,18 +176,18 @@ def cluster_whole(api: AirflowApi, since: float) -> bool:
         return False
 
 
-def running_parse_on(api: AirflowApi, run_id: str, host: str | None, timeout: float = 240) -> None:
-    """Wait until a parse task of the run is running (on host, when given): the fault must hit live work."""
+def running_parse_on(api: AirflowApi, run_id: str, hosts: set, timeout: float = 240) -> None:
+    """Wait until a parse task of the run is running (on each of hosts, when given): the fault must hit live work."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         tis = api.task_instances(DAG_ID, run_id)
-        if any(ti["task_id"] == "parse" and ti["state"] == "running" and (host is None or ti["hostname"] == host)
-               for ti in tis):
+        busy = {ti["hostname"] for ti in tis if ti["task_id"] == "parse" and ti["state"] == "running"}
+        if busy and hosts <= busy:
             time.sleep(3)  # into the task's work, past its start-up
             return
         time.sleep(1)
-    raise AssertionError(f"no parse task running{' on ' + host if host else ''} within {timeout}s: "
-                         f"{[(ti['task_id'], ti['state'], ti['hostname']) for ti in tis]}")
+    raise AssertionError(f"no parse task running{' on each of ' + str(sorted(hosts)) if hosts else ''} within "
+                         f"{timeout}s: {[(ti['task_id'], ti['state'], ti['hostname']) for ti in tis]}")
 
 
 def bucket_objects(run_id: str) -> set:
@@ -202,13 +217,13 @@ def logs_missing(tis: list, run_id: str, timeout: float = 180) -> list:
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_run_survives(api, results, fault):
-    inject, evidence, target, kills_tasks = FAULTS[fault]
+    inject, evidence, targets, kills_tasks = FAULTS[fault]
     assert cluster_whole(api, time.time() - 60), "the cluster was not whole before the fault"
     run_id = api.trigger(DAG_ID, conf={"work_seconds": WORK_SECONDS})
-    running_parse_on(api, run_id, target)
+    running_parse_on(api, run_id, targets)
 
     before = evidence()
-    assert before, f"{fault}: nothing to tell the fault by before it"
+    assert all(before) if isinstance(before, tuple) else before, f"{fault}: nothing to tell the fault by before it"
     hit, hit_at = time.monotonic(), time.time()
     inject()
     proven = None
@@ -218,7 +233,7 @@ def test_run_survives(api, results, fault):
     while time.monotonic() < deadline:
         if proven is None:
             after = evidence()
-            if after and after != before:
+            if happened(before, after):
                 proven = f"{before} -> {after}"
         if whole_after is None and proven and cluster_whole(api, hit_at):
             whole_after = time.monotonic() - hit
