@@ -30,6 +30,7 @@ fi
 
 # Packages a fresh GCE debian-12 image also has; everything Airflow needs is installed by the roles.
 include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,curl,gnupg,less,openssl
+include+=,openssh-server
 rootfs="$AGK_CACHE/rootfs-$script_hash"
 rm -rf "$rootfs"
 mkdir -p "$AGK_CACHE"
@@ -56,6 +57,14 @@ for unit in getty@tty1.service console-getty.service systemd-udevd.service syste
   apt-daily.timer apt-daily-upgrade.timer; do
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
+# sshd as on a GCE image: keys only, no root login, and host keys made at each VM's first boot (the guest
+# environment does that on GCE), never baked into the image that every VM shares.
+rm -f "$rootfs"/etc/ssh/ssh_host_*
+printf 'PermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n' \
+  >"$rootfs/etc/ssh/sshd_config.d/10-gce-like.conf"
+mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  >"$rootfs/etc/systemd/system/ssh.service.d/host-keys.conf"
 echo 'debian12' >"$rootfs/etc/hostname"
 : >"$rootfs/etc/machine-id"
 # Keep apt lean inside the VMs, as on cloud images.

@@ -226,7 +226,9 @@ locals {
     cluster_name = var.cluster_name
     main_vm_name = module.vms.main_instance_name
     # Empty with worker_count = 0: the main VM is then the one host of airflow_workers (all-in-one).
-    worker_vm_names          = module.vms.worker_instance_names
+    worker_vm_names = module.vms.worker_instance_names
+    # Ansible pins each VM's SSH host key under its instance id (HostKeyAlias compute.<id>, as gcloud does).
+    vm_instance_ids          = module.vms.instance_ids
     airflow_worker_instances = local.worker_instances
     db_host                  = module.sql.private_ip
     db_port                  = 5432 # Cloud SQL for PostgreSQL's only port

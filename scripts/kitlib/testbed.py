@@ -260,6 +260,39 @@ def up(bed: Testbed, image: str | None = None, wheels: str | None = None) -> Non
              *host.publish_args(), *bed.mount_args(host), image, "/sbin/init"], capture=True)
     for name in bed.hosts:
         wait_booted(name)
+        provision_operator(name)
+
+
+# The operator as OS Login presents one on a GCE VM: a POSIX user named after the account (alice@example.com ->
+# alice_example_com, what the GCP inventory derives from `gcloud config get-value account`), the control machine's
+# key authorized, passwordless sudo (roles/compute.osAdminLogin). On GCE the guest environment sets this up from
+# OS Login; here docker exec does, once per VM, and nothing else of the rehearsal uses docker exec.
+OPERATOR_ACCOUNT = "alice@example.com"
+OPERATOR_USER = "alice_example_com"
+
+
+def operator_key() -> Path:
+    """The operator's SSH key on the control machine (made once, kept in the cache like gcloud's own key)."""
+    key = paths.CACHE / "ssh" / "operator_ed25519"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", OPERATOR_ACCOUNT, "-f", str(key)], capture=True)
+    return key
+
+
+def provision_operator(name: str) -> None:
+    public = operator_key().with_suffix(".pub").read_text().strip()
+    home = f"/home/{OPERATOR_USER}"
+    script = f"""set -e
+id -u {OPERATOR_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash {OPERATOR_USER}
+install -d -m 0700 -o {OPERATOR_USER} -g {OPERATOR_USER} {home}/.ssh
+printf '%s\\n' '{public}' >{home}/.ssh/authorized_keys
+chown {OPERATOR_USER}:{OPERATOR_USER} {home}/.ssh/authorized_keys
+chmod 0600 {home}/.ssh/authorized_keys
+printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\\n' {OPERATOR_USER} >/etc/sudoers.d/google-oslogin-admin
+chmod 0440 /etc/sudoers.d/google-oslogin-admin
+"""
+    run(["docker", "exec", name, "bash", "-c", script], capture=True)
 
 
 def wait_booted(name: str, timeout: float = 120) -> None:

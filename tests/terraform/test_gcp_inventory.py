@@ -31,6 +31,8 @@ def fake_output(workers: int, edges: int = 0) -> dict:
     return edge | {
         "project_id": "acme-data-prod", "region": "europe-west1", "zone": "europe-west1-b", "cluster_name": "af",
         "main_vm_name": "af-main", "worker_vm_names": [f"af-worker-{i}" for i in range(1, workers + 1)],
+        "vm_instance_ids": {name: str(4000000000000000000 + n) for n, name in enumerate(
+            ["af-main", *(f"af-worker-{i}" for i in range(1, workers + 1)), *(f"af-edge-{i}" for i in range(1, edges + 1))])},
         "airflow_worker_instances": 3, "db_host": "10.20.0.3", "db_port": 5432, "db_name": "airflow",
         "db_user": "airflow", "db_server_ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         "db_max_connections": 200,
@@ -146,5 +148,8 @@ def test_vms_are_reached_through_iap_as_a_sudoer_and_the_control_machine_is_not(
         args = vm["ansible_ssh_common_args"]
         assert ("ProxyCommand=\"gcloud compute start-iap-tunnel %h 22 --listen-on-stdin --zone=europe-west1-b "
                 "--project=acme-data-prod") in args, f"{host}: {args}"
+        # pinned as gcloud pins host keys: under the instance id, in gcloud's file
+        assert f"HostKeyAlias=compute.{fake_output(1, 1)['vm_instance_ids'][host]}" in args, f"{host}: {args}"
+        assert "UserKnownHostsFile=~/.ssh/google_compute_known_hosts" in args, f"{host}: {args}"
     local = connection_vars("localhost", env)
     assert not local["ansible_become"] and not local["ansible_ssh_common_args"], local

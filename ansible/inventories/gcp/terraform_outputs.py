@@ -35,7 +35,8 @@ import sys
 DEFAULT_TERRAFORM_DIR = pathlib.Path(__file__).resolve().parents[3] / "terraform"
 # The keys of the `ansible` object this script reads (terraform/main.tf, local.ansible). The object's optional
 # keys (local.ansible_optional: present only when their feature is on) are read with tf.get() instead.
-REQUIRED_KEYS = {"project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "airflow_worker_instances",
+REQUIRED_KEYS = {"project_id", "zone", "cluster_name", "main_vm_name", "worker_vm_names", "vm_instance_ids",
+                 "airflow_worker_instances",
                  "db_host", "db_port", "db_name", "db_user", "db_server_ca_cert", "db_max_connections", "log_bucket_url",
                  "secret_ids"}
 
@@ -66,8 +67,13 @@ def inventory(tf: dict) -> dict:
     # Edge workers run tasks through the API server only: a group of their own, so no play for the main VM or
     # the Celery workers (Redis, the metadata DB, the secrets) ever targets them.
     edges = list(tf.get("edge_vm_names") or [])
+    ids = dict(tf["vm_instance_ids"])
+    missing = sorted({main, *workers, *edges} - set(ids))
+    if missing:
+        sys.exit(f"terraform_outputs.py: vm_instance_ids lacks {missing}")
     return {
-        "_meta": {"hostvars": {}},
+        # Each VM's instance id, under which its SSH host key is pinned (group_vars/airflow_gcp.yml).
+        "_meta": {"hostvars": {name: {"airflow_gcp_instance_id": str(ids[name])} for name in {main, *workers, *edges}}},
         "airflow_gcp": {
             "children": ["airflow_main", "airflow_workers", "airflow_edge_workers"],
             "vars": {
