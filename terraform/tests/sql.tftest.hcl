@@ -105,3 +105,48 @@ run "protection_can_be_lifted_for_test_projects" {
     error_message = "database_deletion_protection = false lifts both protections."
   }
 }
+
+run "max_connections_is_set_as_a_flag" {
+  command = plan
+
+  module {
+    source = "./modules/sql"
+  }
+
+  variables {
+    max_connections = 150
+  }
+
+  assert {
+    condition     = [for f in google_sql_database_instance.this.settings[0].database_flags : f.value if f.name == "max_connections"] == ["150"]
+    error_message = "Cloud SQL's max_connections flag is what the module was given (Ansible checks the pools against the same number)."
+  }
+}
+
+run "max_connections_not_through_extra_flags" {
+  command = plan
+
+  module {
+    source = "./modules/sql"
+  }
+
+  variables {
+    extra_database_flags = { max_connections = "500" }
+  }
+
+  expect_failures = [var.extra_database_flags]
+}
+
+run "max_connections_below_cloud_sql_range" {
+  command = plan
+
+  module {
+    source = "./modules/sql"
+  }
+
+  variables {
+    max_connections = 13
+  }
+
+  expect_failures = [var.max_connections]
+}

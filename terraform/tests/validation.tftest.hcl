@@ -227,3 +227,21 @@ run "bad_boot_disk_type" {
   variables { boot_disk_type = "local-ssd" }
   expect_failures = [var.boot_disk_type]
 }
+
+run "database_max_connections_49" {
+  command = plan
+  variables { database_max_connections = 49 }
+  expect_failures = [var.database_max_connections]
+}
+
+run "database_max_connections_10001" {
+  command = plan
+  variables { database_max_connections = 10001 }
+  expect_failures = [var.database_max_connections]
+}
+
+run "database_max_connections_fraction" {
+  command = plan
+  variables { database_max_connections = 150.5 }
+  expect_failures = [var.database_max_connections]
+}
