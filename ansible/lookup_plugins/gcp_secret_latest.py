@@ -16,7 +16,9 @@ description:
     GCE and Cloud Build). Needs only C(secretmanager.versions.access) on each secret.
 options:
   _terms:
-    description: Secret ids (names, not resource paths).
+    description: >-
+      Secret ids, or full resource names (projects/PROJECT/secrets/ID, which name their own project), as the
+      preflight accepts them in cluster_secrets_gcp_ids.
     required: true
   project:
     description: The project holding the secrets.
@@ -37,7 +39,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
-SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+SECRET = re.compile(r"^(?:projects/(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])/secrets/)?(?P<id>[A-Za-z0-9_-]{1,255})$")
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
 
@@ -73,9 +75,11 @@ class LookupModule(LookupBase):
         return [self._access(session, endpoint, project, secret_id) for secret_id in terms]
 
     @staticmethod
-    def _access(session, endpoint: str, project: str, secret_id: str) -> str:
-        if not SECRET_ID.match(secret_id or ""):
-            raise AnsibleLookupError(f"gcp_secret_latest: {secret_id!r} is not a Secret Manager secret id")
+    def _access(session, endpoint: str, default_project: str, name: str) -> str:
+        match = SECRET.match(name or "")
+        if not match:
+            raise AnsibleLookupError(f"gcp_secret_latest: {name!r} is not a Secret Manager secret id or resource name")
+        project, secret_id = match["project"] or default_project, match["id"]
         url = f"{endpoint}/v1/projects/{project}/secrets/{secret_id}/versions/latest:access"
         try:
             response = session.get(url, timeout=30)

@@ -53,14 +53,19 @@ def standins():
     manager.stop()
 
 
-def run_role(tmp_path: Path, metadata: MetadataServer, endpoint: str, verbosity: str = "") -> subprocess.CompletedProcess:
+def secret_ids(**overrides: str) -> dict:
+    return {s["name"]: f"af-{s['name'].replace('_', '-')}" for s in SPECS} | overrides
+
+
+def run_role(tmp_path: Path, metadata: MetadataServer, endpoint: str, verbosity: str = "",
+             ids: dict | None = None) -> subprocess.CompletedProcess:
     out = tmp_path / "secrets.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{
         "hosts": "localhost", "gather_facts": False, "roles": ["cluster_secrets"],
         "vars": {"airflow_cluster_name": "af", "cluster_secrets_backend": "gcp_secret_manager",
                  "cluster_secrets_gcp_project": PROJECT,
-                 "cluster_secrets_gcp_ids": {s["name"]: f"af-{s['name'].replace('_', '-')}" for s in SPECS}},
+                 "cluster_secrets_gcp_ids": ids or secret_ids()},
         "tasks": [{"name": "Keep what the role read", "ansible.builtin.copy": {
             "content": "{{ cluster_secrets | to_json }}", "dest": str(out), "mode": "0600"}, "no_log": True}],
     }]))
@@ -115,3 +120,13 @@ def test_a_secret_the_account_may_not_read_stops_the_play_naming_it(tmp_path, st
     assert "af-fernet-key" in printed and "403" in printed and "secretAccessor" in printed, printed[-3000:]
     leaked = [name for name, value in values.items() if value in printed]
     assert not leaked, f"the failure printed the values of {leaked}"
+
+
+def test_a_full_resource_name_is_read_from_its_own_project(tmp_path, standins):
+    """The preflight accepts projects/P/secrets/ID in cluster_secrets_gcp_ids: the lookup reads that project's."""
+    metadata, manager, endpoint, values = standins
+    result = run_role(tmp_path, metadata, endpoint,
+                      ids=secret_ids(db_password=f"projects/{PROJECT}/secrets/af-db-password"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert result.read() == values
+
