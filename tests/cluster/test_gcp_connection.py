@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kitlib import paths, testbed
 
@@ -27,7 +28,7 @@ VMS = [*BED.group("airflow_main"), *BED.group("airflow_workers"), *BED.group("ai
 def tf_output() -> dict:
     """The `ansible` object terraform/ would output for a cluster of these VMs (the values GCP assigns at apply
     made up: instance ids, addresses)."""
-    secrets = __import__("yaml").safe_load(
+    secrets = yaml.safe_load(
         (paths.ANSIBLE_DIR / "roles" / "cluster_secrets" / "vars" / "main.yml").read_text())["cluster_secrets_specs"]
     return {
         "project_id": PROJECT, "region": "europe-west1", "zone": ZONE, "cluster_name": "local",

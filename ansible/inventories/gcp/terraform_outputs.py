@@ -67,13 +67,14 @@ def inventory(tf: dict) -> dict:
     # Edge workers run tasks through the API server only: a group of their own, so no play for the main VM or
     # the Celery workers (Redis, the metadata DB, the secrets) ever targets them.
     edges = list(tf.get("edge_vm_names") or [])
+    vms = {main, *workers, *edges}
     ids = dict(tf["vm_instance_ids"])
-    missing = sorted({main, *workers, *edges} - set(ids))
+    missing = sorted(vms - set(ids))
     if missing:
         sys.exit(f"terraform_outputs.py: vm_instance_ids lacks {missing}")
     return {
         # Each VM's instance id, under which its SSH host key is pinned (group_vars/airflow_gcp.yml).
-        "_meta": {"hostvars": {name: {"airflow_gcp_instance_id": str(ids[name])} for name in {main, *workers, *edges}}},
+        "_meta": {"hostvars": {name: {"airflow_gcp_instance_id": str(ids[name])} for name in vms}},
         "airflow_gcp": {
             "children": ["airflow_main", "airflow_workers", "airflow_edge_workers"],
             "vars": {
